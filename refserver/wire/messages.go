@@ -24,7 +24,8 @@ const (
 	TError         Type = 15
 	TBroadcast     Type = 16
 	TWatch         Type = 17
-	tLast               = TWatch
+	TResume        Type = 18
+	tLast               = TResume
 )
 
 var typeNames = [...]string{
@@ -32,6 +33,7 @@ var typeNames = [...]string{
 	TDelivery: "delivery", TMenu: "menu", TTransfer: "transfer", TAssignment: "assignment",
 	TQueuePosition: "queue-position", TClose: "close", TAgentStatus: "agent-status",
 	TPing: "ping", TPong: "pong", TError: "error", TBroadcast: "broadcast", TWatch: "watch",
+	TResume: "resume",
 }
 
 // Valid reports whether t names a message of this protocol version.
@@ -312,6 +314,12 @@ type Watch struct {
 	Groups []string
 }
 
+// Resume asks, on an established session, for the deliveries after each
+// point, as a hello's resume list does.
+type Resume struct {
+	Points []ResumePoint
+}
+
 // Msg is implemented by every message type.
 type Msg interface {
 	// Type is the message's type byte.
@@ -359,6 +367,8 @@ func New(t Type) Msg {
 		return &Broadcast{}
 	case TWatch:
 		return &Watch{}
+	case TResume:
+		return &Resume{}
 	}
 	return nil
 }
@@ -427,6 +437,9 @@ func (*Broadcast) Type() Type { return TBroadcast }
 
 // Type implements Msg.
 func (*Watch) Type() Type { return TWatch }
+
+// Type implements Msg.
+func (*Resume) Type() Type { return TResume }
 
 // AppendFrame implements Msg.
 func (m *Hello) AppendFrame(dst []byte) []byte {
@@ -780,6 +793,20 @@ func (m *Watch) Decode(p []byte) error {
 	return d.err
 }
 
+// AppendFrame implements Msg.
+func (m *Resume) AppendFrame(dst []byte) []byte {
+	dst, s := beginFrame(dst, TResume)
+	dst = appendResume(dst, m.Points)
+	return endFrame(dst, s)
+}
+
+// Decode implements Msg.
+func (m *Resume) Decode(p []byte) error {
+	d := decoder{b: p}
+	m.Points = d.resume(m.Points)
+	return d.err
+}
+
 // Compile-time checks that every message implements Msg.
 var (
 	_ Msg = (*Hello)(nil)
@@ -799,4 +826,5 @@ var (
 	_ Msg = (*Error)(nil)
 	_ Msg = (*Broadcast)(nil)
 	_ Msg = (*Watch)(nil)
+	_ Msg = (*Resume)(nil)
 )

@@ -37,6 +37,7 @@ var samples = []struct {
 	{"error", &Error{Code: CodeNotHello, Text: "hello first"}},
 	{"broadcast", &Broadcast{ID: 1, ServerTime: 5, Kind: KindText, Body: []byte("sale")}},
 	{"watch", &Watch{Groups: []string{"general", "vip"}}},
+	{"resume", &Resume{Points: []ResumePoint{{Conv: 7, Seq: 14}, {Conv: 9, Seq: 0}}}},
 }
 
 func TestSamplesCoverEveryType(t *testing.T) {
@@ -295,6 +296,10 @@ func normalize(m Msg) Msg {
 	case *Watch:
 		if len(v.Groups) == 0 {
 			v.Groups = nil
+		}
+	case *Resume:
+		if len(v.Points) == 0 {
+			v.Points = nil
 		}
 	case *Assignment:
 		if len(v.Transcript) == 0 {

@@ -1,0 +1,40 @@
+# swarmdesk: common tasks. `make help` lists them.
+GO      ?= go
+BENCHTIME ?= 2s
+COUNT   ?= 1
+
+.PHONY: help build run test race lint fuzz bench bench-refserver ci clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build refserver into bin/
+	$(GO) build -o bin/refserver ./refserver
+
+run: ## run refserver with the demo tenant on 127.0.0.1:7400 (admin :7480)
+	$(GO) run ./refserver
+
+test: ## the README's test command
+	$(GO) test -race ./...
+
+lint: ## gofmt, go vet, staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+fuzz: ## fuzz every decoder for FUZZTIME each (default 1m)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $${FUZZTIME:-1m} ./refserver/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzAsk$$' -fuzztime $${FUZZTIME:-1m} ./refserver/bot
+
+bench: ## every benchmark (BENCHTIME, COUNT)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
+
+bench-refserver: ## the benchmarks whose figures RESULTS.md quotes
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) \
+	  ./refserver/wire ./refserver/routing ./refserver/bot ./refserver/fanout ./refserver/transport/gnet
+
+ci: ## what CI runs
+	bash .ci/run
+
+clean:
+	rm -rf bin

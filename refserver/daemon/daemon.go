@@ -1,0 +1,142 @@
+// Package daemon assembles a running refserver from its parts: the tenant
+// configuration, the store, the server core, the gnet transport and the
+// admin endpoint. refserver's main parses flags into Options and calls Run;
+// tests and the bench start one in-process with Start.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/swarmdesk/swarmdesk/refserver/admin"
+	"github.com/swarmdesk/swarmdesk/refserver/server"
+	"github.com/swarmdesk/swarmdesk/refserver/store"
+	"github.com/swarmdesk/swarmdesk/refserver/tenant"
+	"github.com/swarmdesk/swarmdesk/refserver/transport/gnet"
+)
+
+// Options are refserver's settings, as its flags set them.
+type Options struct {
+	Listen     string        // long connections, host:port
+	Admin      string        // admin HTTP, host:port ("" = none)
+	Loops      int           // gnet event loops (0 = one per core)
+	ConfigFile string        // tenant file; "" = the built-in demo tenant
+	Server     server.Config // protocol settings
+	StopGrace  time.Duration // how long a shutdown may take
+	Logger     *slog.Logger
+}
+
+// DefaultOptions returns the settings `refserver` runs with when given no
+// flags.
+func DefaultOptions() Options {
+	return Options{
+		Listen:    "127.0.0.1:7400",
+		Admin:     "127.0.0.1:7480",
+		Server:    server.DefaultConfig(),
+		StopGrace: 10 * time.Second,
+	}
+}
+
+// Daemon is a running refserver.
+type Daemon struct {
+	opts      Options
+	store     store.Store
+	srv       *server.Server
+	transport *gnet.Server
+	admin     *admin.Server
+}
+
+// Start loads the tenant, starts listening and returns the running server.
+func Start(opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cfg := tenant.Demo()
+	if opts.ConfigFile != "" {
+		c, err := tenant.Load(opts.ConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	rt, err := tenant.Build(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", cfg.ID, err)
+	}
+	d := &Daemon{opts: opts, store: store.NewMem(0)}
+	set := metrics.NewSet()
+	d.srv = server.New(opts.Server, d.store, set)
+	if err := d.srv.LoadTenant(rt); err != nil {
+		return nil, err
+	}
+	d.transport = gnet.New(d.srv, opts.Listen, gnet.WithLoops(opts.Loops), gnet.WithLogger(opts.Logger))
+	if err := d.transport.Start(); err != nil {
+		return nil, err
+	}
+	if opts.Admin != "" {
+		d.admin = admin.New(d.srv, set)
+		if err := d.admin.Start(opts.Admin); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), opts.StopGrace)
+			defer cancel()
+			return nil, errors.Join(err, d.transport.Shutdown(ctx))
+		}
+	}
+	opts.Logger.Info("refserver serving", "listen", d.Addr(), "admin", d.AdminAddr(), "tenants", d.srv.Tenants())
+	return d, nil
+}
+
+// Addr returns the address of the long-connection listener.
+func (d *Daemon) Addr() string { return d.transport.Addr() }
+
+// AdminAddr returns the admin endpoint's address ("" when there is none).
+func (d *Daemon) AdminAddr() string {
+	if d.admin == nil {
+		return ""
+	}
+	return d.admin.Addr()
+}
+
+// Server returns the server core, for inspection by tests.
+func (d *Daemon) Server() *server.Server { return d.srv }
+
+// Close stops accepting, flushes and closes every connection, stops the
+// admin endpoint and closes the store.
+func (d *Daemon) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), d.opts.StopGrace)
+	defer cancel()
+	var errs []error
+	if d.admin != nil {
+		d.admin.Stopping()
+	}
+	if err := d.transport.Shutdown(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if d.admin != nil {
+		if err := d.admin.Shutdown(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := d.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts a refserver and serves until ctx is done, then shuts down
+// cleanly.
+func Run(ctx context.Context, opts Options) error {
+	d, err := Start(opts)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	if opts.Logger != nil {
+		opts.Logger.Info("refserver stopping")
+	}
+	return d.Close()
+}

@@ -1,0 +1,215 @@
+// Package fanout maps users to their connected devices and sends each
+// message to every device of every recipient. A message is encoded once,
+// into a pooled buffer, and the same bytes are handed to each connection;
+// a connection copies them into its own bounded outbound queue, so the
+// buffer is reused as soon as the fanout returns.
+package fanout
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/swarmdesk/swarmdesk/refserver/desk"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+)
+
+// Conn is a connection as the hub sees it. Implementations are safe for
+// concurrent use.
+type Conn interface {
+	// Send queues a copy of frame for writing. It returns false when the
+	// connection is closing, or when frame would take its outbound queue
+	// over its bound, in which case the connection closes itself as a slow
+	// reader.
+	Send(frame []byte) bool
+}
+
+const shards = 64
+
+// Hub is the registry of connected devices by tenant and user.
+type Hub struct {
+	seed   maphash.Seed
+	shards [shards]shard
+	bufs   sync.Pool
+}
+
+type key struct{ tenant, user string }
+
+type shard struct {
+	mu    sync.RWMutex
+	users map[key]*entry
+}
+
+type entry struct {
+	role  wire.Role
+	conns []Conn
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub {
+	h := &Hub{seed: maphash.MakeSeed()}
+	for i := range h.shards {
+		h.shards[i].users = make(map[key]*entry)
+	}
+	h.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	return h
+}
+
+func (h *Hub) shard(k key) *shard {
+	var mh maphash.Hash
+	mh.SetSeed(h.seed)
+	mh.WriteString(k.tenant)
+	mh.WriteByte(0)
+	mh.WriteString(k.user)
+	return &h.shards[mh.Sum64()%shards]
+}
+
+// Add registers c as a device of user in tenant and returns how many
+// devices the user now has connected.
+func (h *Hub) Add(tenant, user string, role wire.Role, c Conn) int {
+	k := key{tenant, user}
+	s := h.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.users[k]
+	if e == nil {
+		e = &entry{role: role}
+		s.users[k] = e
+	}
+	e.conns = append(e.conns, c)
+	return len(e.conns)
+}
+
+// Remove unregisters c and returns how many devices the user still has.
+func (h *Hub) Remove(tenant, user string, c Conn) int {
+	k := key{tenant, user}
+	s := h.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.users[k]
+	if e == nil {
+		return 0
+	}
+	for i, x := range e.conns {
+		if x == c {
+			last := len(e.conns) - 1
+			e.conns[i] = e.conns[last]
+			e.conns[last] = nil
+			e.conns = e.conns[:last]
+			break
+		}
+	}
+	if len(e.conns) == 0 {
+		delete(s.users, k)
+		return 0
+	}
+	return len(e.conns)
+}
+
+// Devices returns how many devices user has connected.
+func (h *Hub) Devices(tenant, user string) int {
+	k := key{tenant, user}
+	s := h.shard(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if e := s.users[k]; e != nil {
+		return len(e.conns)
+	}
+	return 0
+}
+
+// sendUser sends frame to every device of user except skip.
+func (h *Hub) sendUser(tenant, user string, frame []byte, skip Conn) (sent, dropped int) {
+	k := key{tenant, user}
+	s := h.shard(k)
+	s.mu.RLock()
+	e := s.users[k]
+	if e != nil {
+		for _, c := range e.conns {
+			if c == skip {
+				continue
+			}
+			if c.Send(frame) {
+				sent++
+			} else {
+				dropped++
+			}
+		}
+	}
+	s.mu.RUnlock()
+	return sent, dropped
+}
+
+// Result counts what one fanout did.
+type Result struct {
+	Sent    int // frames queued to connections
+	Dropped int // connections that refused (closing or too slow)
+}
+
+func (r *Result) add(s, d int) { r.Sent += s; r.Dropped += d }
+
+// Deliver encodes o once and sends it to its audience in tenant; origin is
+// the connection whose request produced it.
+func (h *Hub) Deliver(tenant string, o *desk.Out, origin Conn) Result {
+	bp := h.bufs.Get().(*[]byte)
+	frame := o.AppendFrame((*bp)[:0])
+	var r Result
+	switch o.Audience {
+	case desk.ToOrigin:
+		if origin != nil {
+			if origin.Send(frame) {
+				r.Sent++
+			} else {
+				r.Dropped++
+			}
+		}
+	case desk.ToUser:
+		r.add(h.sendUser(tenant, o.User, frame, nil))
+	case desk.ToMembers:
+		var skip Conn
+		if o.SkipOrigin {
+			skip = origin
+		}
+		for _, u := range o.Members {
+			r.add(h.sendUser(tenant, u, frame, skip))
+		}
+		for _, u := range o.Watchers {
+			r.add(h.sendUser(tenant, u, frame, skip))
+		}
+	}
+	h.putBuf(bp, frame)
+	return r
+}
+
+func (h *Hub) putBuf(bp *[]byte, frame []byte) {
+	if cap(frame) <= 64<<10 {
+		*bp = frame[:0]
+		h.bufs.Put(bp)
+	}
+}
+
+// Broadcast sends m to every connected device of every customer of tenant,
+// encoded once.
+func (h *Hub) Broadcast(tenant string, m wire.Msg) Result {
+	bp := h.bufs.Get().(*[]byte)
+	frame := m.AppendFrame((*bp)[:0])
+	var r Result
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.RLock()
+		for k, e := range s.users {
+			if k.tenant != tenant || e.role != wire.RoleCustomer {
+				continue
+			}
+			for _, c := range e.conns {
+				if c.Send(frame) {
+					r.Sent++
+				} else {
+					r.Dropped++
+				}
+			}
+		}
+		s.mu.RUnlock()
+	}
+	h.putBuf(bp, frame)
+	return r
+}

@@ -1,0 +1,55 @@
+// Command refserver is swarmdesk's reference customer-service connection
+// server: long connections on gnet event loops, the desk core, the bot,
+// routing and fanout, and an admin endpoint with Prometheus metrics.
+//
+//	go run ./refserver                      # the demo tenant on 127.0.0.1:7400, admin on :7480
+//	go run ./refserver --config tenant.yaml # your tenant
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/swarmdesk/swarmdesk/refserver/daemon"
+)
+
+func main() {
+	opts := daemon.DefaultOptions()
+	fs := pflag.NewFlagSet("refserver", pflag.ContinueOnError)
+	fs.StringVar(&opts.Listen, "listen", opts.Listen, "address for long connections")
+	fs.StringVar(&opts.Admin, "admin", opts.Admin, `address of the admin HTTP endpoint (/metrics, /healthz); "" disables it`)
+	fs.IntVar(&opts.Loops, "loops", opts.Loops, "gnet event loops (0: one per core)")
+	fs.StringVar(&opts.ConfigFile, "config", "", "tenant file (YAML) replacing the built-in demo tenant")
+	fs.DurationVar(&opts.Server.Heartbeat, "heartbeat", opts.Server.Heartbeat, "client heartbeat interval; silence for three closes a connection")
+	fs.IntVar(&opts.Server.MaxFrame, "max-frame", opts.Server.MaxFrame, "largest frame body accepted, bytes")
+	fs.IntVar(&opts.Server.MaxOutbound, "max-outbound", opts.Server.MaxOutbound, "bytes queued to one connection before it is closed as a slow reader")
+	verbose := fs.BoolP("verbose", "v", false, "log debug messages")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "refserver: swarmdesk's reference customer-service server\n\nUsage: refserver [flags]\n\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "refserver:", err)
+		os.Exit(2)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := daemon.Run(ctx, opts); err != nil {
+		opts.Logger.Error("refserver failed", "err", err)
+		os.Exit(1)
+	}
+}
