@@ -180,7 +180,7 @@ func TestAdmin(t *testing.T) {
 	agent := connect(t, srv.Addr, wire.RoleAgent, "demo", "ba", "console")
 	online(t, agent, 2)
 
-	resp := must(http.Get(srv.AdminURL+"/healthz"))
+	resp := must(http.Get(srv.AdminURL + "/healthz"))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/healthz: %s", resp.Status)
@@ -221,7 +221,7 @@ func TestAdmin(t *testing.T) {
 		t.Fatalf("bad tenant document: %s %s, want 400 naming the field", resp.Status, b)
 	}
 
-	resp = must(http.Get(srv.AdminURL+"/metrics"))
+	resp = must(http.Get(srv.AdminURL + "/metrics"))
 	metrics := string(must(io.ReadAll(resp.Body)))
 	resp.Body.Close()
 	for _, series := range []string{
