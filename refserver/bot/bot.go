@@ -45,10 +45,15 @@ type Config struct {
 	HandoffText string `yaml:"handoff_text,omitempty"`
 }
 
-// DefaultThreshold is the default Config.Threshold. It was chosen on the
-// held-out probes of the sample knowledge base (sample/heldout.yaml): it is
-// where the confidence of correctly matched paraphrases and that of
-// off-topic questions separate best; TestSampleHeldout re-measures both.
+// DefaultThreshold is the default Config.Threshold, measured on the
+// held-out probes of the sample knowledge base (sample/heldout.yaml, 105
+// answerable paraphrases and 30 off-topic questions, half Chinese, half
+// English). Off-topic questions score 0 to 0.5 (most below 0.3: they share
+// only words like "how" or 怎么 with some entry); correctly matched
+// paraphrases score 0.2 to 1, nearly all above 0.3. At 0.3 the bot answers
+// 88.6% of the answerable probes correctly and lets 13.3% of the off-topic
+// ones through; 0.25 would let a third through, 0.35 would turn away 10%
+// more good answers. TestSampleHeldout re-measures these figures.
 const DefaultThreshold = 0.3
 
 // Default texts of Config.MissText and Config.HandoffText.

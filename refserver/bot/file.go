@@ -301,10 +301,13 @@ func menuProblems(m *Menu) []problem {
 	seen := make(map[string]int, len(m.Items))
 	for i := range m.Items {
 		it := &m.Items[i]
+		// Ids compare as customers type them: "１" is "1".
 		id := string(normalize(nil, it.ID))
 		switch {
-		case id == "":
+		case strings.TrimSpace(it.ID) == "":
 			ps = append(ps, problem{i, "id", "empty id"})
+		case id == "":
+			ps = append(ps, problem{i, "id", fmt.Sprintf("id %q has no letter or digit", it.ID)})
 		default:
 			if j, dup := seen[id]; dup {
 				ps = append(ps, problem{i, "id", fmt.Sprintf("duplicate id %q (also item %d)", it.ID, j)})

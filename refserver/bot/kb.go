@@ -27,8 +27,9 @@ type Match struct {
 	// ranks entries for one question but is not comparable across
 	// questions; use Confidence for that.
 	Score float64
-	// Confidence is Score relative to the score of a perfect match, in
-	// [0,1]; see KnowledgeBase.Match.
+	// Confidence says how well the entry answers the question, in [0,1],
+	// comparably across questions: compare it with a threshold. See
+	// KnowledgeBase.Match.
 	Confidence float64
 }
 
@@ -79,6 +80,11 @@ var stopWords = []string{
 	"你好", "您好", "请问", "谢谢", "麻烦", "一下", "好的",
 }
 
+// stopChars are single CJK characters that, alone, say nothing about a
+// question's topic: those of greetings, so that "你好" and "谢谢" are not
+// questions. Their bigrams (好评, 请求) still count.
+const stopChars = "你您好谢请嗯"
+
 // stopHashes holds the hashes of stopWords' terms. It is computed once and
 // never written afterwards.
 var stopHashes = func() map[uint64]bool {
@@ -87,10 +93,13 @@ var stopHashes = func() map[uint64]bool {
 		norm := normalize(nil, w)
 		tk := newTokenizer(norm)
 		for tok, ok := tk.next(); ok; tok, ok = tk.next() {
-			if tok.kind != kindHan { // 你 of 你好 is not a stop word
+			if tok.kind != kindHan { // the characters of a stop bigram are not stop words...
 				m[tok.hash] = true
 			}
 		}
+	}
+	for _, r := range stopChars { // ...unless listed here
+		m[hashHan(r)] = true
 	}
 	return m
 }()
@@ -101,8 +110,9 @@ var stopHashes = func() map[uint64]bool {
 // Each question variant is a document. Term frequencies and lengths are
 // per variant, but a term's inverse document frequency is computed over
 // entries (how many entries have the term in any variant): an entry phrased
-// five ways should not make its own words look common. The best-scoring
-// variant decides an entry's score.
+// five ways should not make its own words look common. An entry scores by
+// its best variant and by how much of the question all its variants cover
+// together (see Match).
 type KnowledgeBase struct {
 	entries []Entry
 	byID    map[string]int

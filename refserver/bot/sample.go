@@ -21,9 +21,11 @@ var sampleMenu string
 //go:embed sample/heldout.yaml
 var sampleHeldout string
 
-// SampleEntries returns the sample knowledge base: bilingual menu answers
-// and about 110 Chinese and 110 English FAQ entries of a shopping app. Each
-// call returns a fresh copy.
+// SampleEntries returns the sample knowledge base: 116 Chinese and 116
+// English FAQ entries of a shopping app (orders, delivery, returns, refunds,
+// payment, coupons, membership, account, products, app problems), with 3 to
+// 5 question variants each, and the bilingual answers of the sample menu.
+// Each call returns a fresh copy.
 func SampleEntries() []Entry {
 	es, err := LoadEntries(strings.NewReader(sampleEntries), "sample/shopping.yaml")
 	if err != nil {

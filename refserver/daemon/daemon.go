@@ -113,13 +113,16 @@ func (d *Daemon) Close() error {
 	if d.admin != nil {
 		d.admin.Stopping()
 	}
+	start := time.Now()
 	if err := d.transport.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	d.opts.Logger.Debug("transport stopped", "took", time.Since(start))
 	if d.admin != nil {
 		if err := d.admin.Shutdown(); err != nil {
 			errs = append(errs, err)
 		}
+		d.opts.Logger.Debug("admin stopped", "took", time.Since(start))
 	}
 	if err := d.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))

@@ -238,3 +238,15 @@ func TestAdmin(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownTellsClients: on shutdown, queued frames are flushed and each
+// client receives error 106 before its connection closes.
+func TestShutdownTellsClients(t *testing.T) {
+	srv := rt.NewServer()
+	c := connect(t, srv.Addr, wire.RoleCustomer, "demo", "leaving", "phone")
+	conv := openChat(t, c)
+	must(c.Say(conv, "在吗"))
+	must(rt.Expect[*wire.Ack](c))
+	srv.Close()
+	expectFault(t, c, wire.CodeShutdown)
+}

@@ -201,7 +201,7 @@ func (s *Server) OnClose(gc gn.Conn, _ error) gn.Action {
 	delete(c.l.conns, c)
 	c.mu.Lock()
 	c.closing = true
-	c.pending = nil
+	c.release()
 	c.mu.Unlock()
 	c.Closed()
 	return gn.None
@@ -341,13 +341,22 @@ type conn struct {
 	opened, lastRead int64 // loop goroutine only
 
 	mu      sync.Mutex
-	pending []byte
+	pending *[]byte // from bufPool while frames wait; nil when idle
 	queued  bool
 	closing bool
 	slow    bool
 }
 
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+// bufPool holds the queues of connections with frames waiting, so an idle
+// connection holds no buffer.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
 
 // Send implements fanout.Conn: it queues a copy of frame, bounded.
 func (c *conn) Send(frame []byte) bool {
@@ -356,7 +365,11 @@ func (c *conn) Send(frame []byte) bool {
 		c.mu.Unlock()
 		return false
 	}
-	if len(c.pending)+len(frame) > c.s.cfg.MaxOutbound {
+	queuedBytes := 0
+	if c.pending != nil {
+		queuedBytes = len(*c.pending)
+	}
+	if queuedBytes+len(frame) > c.s.cfg.MaxOutbound {
 		c.closing, c.slow = true, true
 		c.release()
 		queued := c.queued
@@ -368,9 +381,9 @@ func (c *conn) Send(frame []byte) bool {
 		return false
 	}
 	if c.pending == nil {
-		c.pending = (*bufPool.Get().(*[]byte))[:0]
+		c.pending = bufPool.Get().(*[]byte)
 	}
-	c.pending = append(c.pending, frame...)
+	*c.pending = append(*c.pending, frame...)
 	queued := c.queued
 	c.queued = true
 	c.mu.Unlock()
@@ -382,9 +395,8 @@ func (c *conn) Send(frame []byte) bool {
 
 // release returns the queue's buffer to the pool; c.mu is held.
 func (c *conn) release() {
-	if c.pending != nil && cap(c.pending) <= 64<<10 {
-		b := c.pending[:0]
-		bufPool.Put(&b)
+	if c.pending != nil {
+		putBuf(c.pending)
 	}
 	c.pending = nil
 }
@@ -403,14 +415,11 @@ func (c *conn) flush() {
 		c.fault(&server.Fault{Code: wire.CodeSlowReader, Text: "outbound queue over its bound: reading too slowly"})
 		return
 	}
-	if len(buf) == 0 {
+	if buf == nil {
 		return
 	}
-	_, err := c.gc.Write(buf)
-	if cap(buf) <= 64<<10 {
-		b := buf[:0]
-		bufPool.Put(&b)
-	}
+	_, err := c.gc.Write(*buf)
+	putBuf(buf)
 	if err != nil {
 		return
 	}
