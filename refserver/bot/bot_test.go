@@ -185,7 +185,7 @@ func TestChoose(t *testing.T) {
 	}{
 		{"1", Reply{Action: ActionAnswer, Text: answer("menu-orders"), EntryID: "menu-orders", Confidence: 1, Link: "1"}},
 		{"5", Reply{Action: ActionAnswer, Text: answer("menu-account"), EntryID: "menu-account", Confidence: 1, Link: "5"}},
-		{"６", Reply{Action: ActionHandoff, Text: DefaultHandoffText, Group: "after-sales", Confidence: 1, Reason: ReasonMenu}},
+		{"６", Reply{Action: ActionHandoff, Text: DefaultHandoffText, Group: "aftersales", Confidence: 1, Reason: ReasonMenu}},
 		{" 0 ", Reply{Action: ActionHandoff, Text: DefaultHandoffText, Group: "general", Confidence: 1, Reason: ReasonMenu}},
 		{"9", Reply{Action: ActionMenu, Text: title}},
 		{"", Reply{Action: ActionMenu, Text: title}},

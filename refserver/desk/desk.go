@@ -448,7 +448,8 @@ func (d *Desk) botReply(now time.Time, c *conv, r bot.Reply, fx *Effects) {
 	case bot.ActionAnswer:
 		d.say(now, c, BotName, wire.RoleBot, wire.KindText, r.Text, fx)
 	case bot.ActionMenu:
-		if r.Text != "" {
+		// For a greeting the bot's text is the menu title: the menu says it.
+		if r.Text != "" && r.Text != d.rt.Bot.Menu().Title {
 			d.say(now, c, BotName, wire.RoleBot, wire.KindText, r.Text, fx)
 		}
 		d.sendMenu(c, fx)

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	rt "github.com/swarmdesk/swarmdesk/refserver/refservertest"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+)
+
+// TestBinary builds refserver, runs it as a child with the demo tenant,
+// checks /healthz and /metrics, talks to it, and stops it with SIGTERM:
+// it must exit 0.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := rt.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rt.StartProcess(bin, "--loops", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = p.Stop()
+		}
+	}()
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(p.AdminURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/healthz = %d %q", code, body)
+	}
+
+	c, ready, err := rt.Connect(p.Addr, wire.RoleCustomer, "demo", "u1", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ready.MaxFrame != wire.DefaultMaxFrame || ready.HeartbeatMS == 0 {
+		t.Fatalf("ready %+v", ready)
+	}
+	if _, err := c.Open(""); err != nil {
+		t.Fatal(err)
+	}
+
+	_, metrics := get("/metrics")
+	for _, s := range []string{`swarmdesk_connections{role="customer"} 1`, "swarmdesk_frames_in_total 2", `swarmdesk_queue_length{tenant="demo",group="general"} 0`} {
+		if !strings.Contains(metrics, s) {
+			t.Errorf("/metrics lacks %q", s)
+		}
+	}
+	stopped = true
+	if err := p.Stop(); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
