@@ -13,6 +13,7 @@
 package desk
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
@@ -101,6 +102,7 @@ type Desk struct {
 	users   map[string]*user
 	groups  map[string]*group
 	closedQ []closedEntry // conversations to forget, in close order
+	idle    idleHeap      // open conversations by the time they may go idle
 
 	assigned []routing.Assignment // scratch
 	posBuf   []routing.PositionUpdate
@@ -119,6 +121,7 @@ type conv struct {
 	opened   time.Time
 	queuedAt time.Time
 	closedAt time.Time
+	active   time.Time // last message, either side
 }
 
 type user struct {
@@ -342,9 +345,12 @@ func (d *Desk) Open(now time.Time, s Session, m *wire.Open, fx *Effects) {
 		fx.errorTo(wire.CodeInternal, m.ClientID, fmt.Sprintf("open: %v", err))
 		return
 	}
-	c := &conv{id: id, customer: s.User, group: grp, channel: m.Channel, state: StateBot, opened: now}
+	c := &conv{id: id, customer: s.User, group: grp, channel: m.Channel, state: StateBot, opened: now, active: now}
 	c.members = []string{s.User}
 	d.convs[id] = c
+	if idle := time.Duration(d.cfg.Limits.IdleClose); idle > 0 {
+		heap.Push(&d.idle, idleEntry{conv: id, at: now.Add(idle)})
+	}
 	u.convs = append(u.convs, id)
 	if m.ClientID != 0 {
 		if u.openIDs == nil {
@@ -424,6 +430,7 @@ func (d *Desk) Message(now time.Time, s Session, m *wire.Message, fx *Effects) {
 		return
 	}
 	c.seq++
+	c.active = now
 	d.obs.Stored(m.Kind)
 	fx.ack(m.ClientID, c.id, rec.Seq, rec.Time)
 	d.deliver(c, &rec, true, fx)
@@ -830,9 +837,11 @@ func (d *Desk) unwatch(id string, u *user) {
 	u.watching = nil
 }
 
-// Tick does the desk's timed work: coalesced queue-position updates, and
+// Tick does the desk's timed work: coalesced queue-position updates,
+// closing conversations idle for longer than the tenant's idle_close, and
 // forgetting conversations closed longer ago than the retention.
 func (d *Desk) Tick(now time.Time, fx *Effects) {
+	d.closeIdle(now, fx)
 	d.posBuf = d.router.Positions(now, d.posBuf[:0])
 	for _, p := range d.posBuf {
 		if c := d.convs[p.Conv]; c != nil {
@@ -859,6 +868,48 @@ func (d *Desk) Tick(now time.Time, fx *Effects) {
 		_ = d.store.Forget(e.conv)
 	}
 	d.closedQ = slices.Delete(d.closedQ, 0, n)
+}
+
+// closeIdle closes the conversations nobody wrote in for idle_close. A
+// conversation enters the heap once, when opened; when its deadline comes
+// and it was active since, it goes back with a deadline from its last
+// message, so a message costs no heap work.
+func (d *Desk) closeIdle(now time.Time, fx *Effects) {
+	idle := time.Duration(d.cfg.Limits.IdleClose)
+	for len(d.idle) > 0 && !d.idle[0].at.After(now) {
+		e := heap.Pop(&d.idle).(idleEntry)
+		c := d.convs[e.conv]
+		if c == nil || c.state == StateClosed || c.state == StateAbandoned {
+			continue
+		}
+		if idle <= 0 {
+			continue // disabled by a reconfiguration
+		}
+		if next := c.active.Add(idle); next.After(now) {
+			heap.Push(&d.idle, idleEntry{conv: c.id, at: next})
+			continue
+		}
+		d.end(now, c, "idle", fx)
+	}
+}
+
+type idleEntry struct {
+	conv uint64
+	at   time.Time
+}
+
+// idleHeap is a min-heap of idle deadlines (container/heap).
+type idleHeap []idleEntry
+
+func (h idleHeap) Len() int           { return len(h) }
+func (h idleHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h idleHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idleHeap) Push(x any)        { *h = append(*h, x.(idleEntry)) }
+func (h *idleHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 // Conversation is a read-only view of a conversation, for tests and admin.

@@ -332,3 +332,38 @@ func TestQueuePositionsCoalesced(t *testing.T) {
 		t.Fatalf("unchanged positions sent again: %+v", out)
 	}
 }
+
+func TestIdleClose(t *testing.T) {
+	h := newHarness(t)
+	idle := time.Duration(h.d.cfg.Limits.IdleClose)
+	h.agentOnline(ag1, 1)
+	quiet := h.open(cust)
+	h.handoff(cust, quiet)
+	busy := h.open(cust2)
+	// The busy conversation goes on writing; the quiet one says nothing.
+	for range 3 {
+		h.step(idle / 3)
+		h.d.Message(h.now, cust2, &wire.Message{ClientID: uint64(h.now.Unix()), Conv: busy, Kind: wire.KindText, Body: []byte("还在")}, &h.fx)
+		h.d.Tick(h.now, &h.fx)
+	}
+	out := h.take()
+	if s := h.state(quiet); s != StateClosed {
+		t.Fatalf("quiet conversation is %s after %s of silence, want closed", s, idle)
+	}
+	if s := h.state(busy); s != StateBot {
+		t.Fatalf("busy conversation is %s, want still with the bot", s)
+	}
+	closed := false
+	for _, o := range out {
+		if cl, ok := o.Msg.(*wire.Close); ok && cl.Conv == quiet && cl.Reason == "idle" {
+			closed = true
+		}
+	}
+	if !closed {
+		t.Fatal("nobody was told the quiet conversation closed")
+	}
+	// Its agent's slot is free again.
+	if a, _ := h.d.Router().Agent("a1"); a.Active != 0 {
+		t.Fatalf("agent still holds %d chats", a.Active)
+	}
+}

@@ -94,6 +94,11 @@ type Limits struct {
 	// QueuePositionInterval coalesces queue-position updates: a waiting
 	// customer is told at most once per interval. Default 1s.
 	QueuePositionInterval Duration `yaml:"queue_position_interval"`
+	// IdleClose closes a conversation in which nobody wrote for this long
+	// (a customer whose app died without closing), so abandoned
+	// conversations do not hold memory or agent capacity for ever.
+	// Default 30m; 0 never closes.
+	IdleClose Duration `yaml:"idle_close"`
 }
 
 // Default values, applied by Default and by Parse for fields a file leaves
@@ -112,6 +117,8 @@ const (
 	// DefaultQueuePositionInterval is the default
 	// Limits.QueuePositionInterval.
 	DefaultQueuePositionInterval = time.Second
+	// DefaultIdleClose is the default Limits.IdleClose.
+	DefaultIdleClose = 30 * time.Minute
 )
 
 // Default returns a Config holding every default (limits, bot settings) and
@@ -128,6 +135,7 @@ func Default() Config {
 			TranscriptMax:         DefaultTranscriptMax,
 			RetainClosed:          Duration(DefaultRetainClosed),
 			QueuePositionInterval: Duration(DefaultQueuePositionInterval),
+			IdleClose:             Duration(DefaultIdleClose),
 		},
 	}
 }

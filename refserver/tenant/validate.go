@@ -198,6 +198,9 @@ func (c *Config) problems() []*FieldError {
 	if lim.RetainClosed < 0 {
 		add("limits.retain_closed", "%s: must not be negative", lim.RetainClosed)
 	}
+	if lim.IdleClose < 0 {
+		add("limits.idle_close", "%s: must not be negative", lim.IdleClose)
+	}
 	if lim.QueuePositionInterval < 0 {
 		add("limits.queue_position_interval", "%s: must not be negative", lim.QueuePositionInterval)
 	}
