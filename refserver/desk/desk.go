@@ -125,9 +125,10 @@ type conv struct {
 }
 
 type user struct {
-	role    wire.Role
-	convs   []uint64 // active conversations
-	openIDs map[uint64]uint64
+	role      wire.Role
+	connected bool     // between Hello and Gone
+	convs     []uint64 // active conversations
+	openIDs   map[uint64]uint64
 
 	// agents
 	groups []string
@@ -212,6 +213,7 @@ func (d *Desk) Hello(now time.Time, s Session, resume []wire.ResumePoint, fx *Ef
 	if u.role != s.Role {
 		return fmt.Errorf("hello as %s, user %s is a %s: %w", s.Role, s.User, u.role, ErrRole)
 	}
+	u.connected = true
 	ready := &wire.Ready{ServerTime: now.UnixNano()}
 	for _, id := range u.convs {
 		ready.Convs = append(ready.Convs, wire.ResumePoint{Conv: id, Seq: d.convs[id].seq})
@@ -699,6 +701,7 @@ func (d *Desk) end(now time.Time, c *conv, reason string, fx *Effects) {
 	o.Msg = &wire.Close{Conv: c.id, Reason: reason}
 	if u := d.users[c.customer]; u != nil {
 		u.convs = removeConv(u.convs, c.id)
+		d.maybeForget(c.customer, u)
 	}
 	if agent != "" {
 		if u := d.users[agent]; u != nil {
@@ -789,7 +792,10 @@ func (d *Desk) Gone(now time.Time, s Session, fx *Effects) {
 	if u == nil {
 		return
 	}
+	u.connected = false
 	switch u.role {
+	case wire.RoleCustomer:
+		d.maybeForget(s.User, u)
 	case wire.RoleAgent:
 		if u.online && len(u.groups) > 0 {
 			u.online = false
@@ -797,6 +803,15 @@ func (d *Desk) Gone(now time.Time, s Session, fx *Effects) {
 		}
 	case wire.RoleSupervisor:
 		d.unwatch(s.User, u)
+	}
+}
+
+// maybeForget drops a customer the desk no longer needs to know: not
+// connected and in no open conversation. Memory then follows the customers
+// present, not every customer ever seen.
+func (d *Desk) maybeForget(id string, u *user) {
+	if u.role == wire.RoleCustomer && !u.connected && len(u.convs) == 0 {
+		delete(d.users, id)
 	}
 }
 

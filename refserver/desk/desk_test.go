@@ -367,3 +367,28 @@ func TestIdleClose(t *testing.T) {
 		t.Fatalf("agent still holds %d chats", a.Active)
 	}
 }
+
+// TestCustomersForgotten: the desk's memory follows the customers present:
+// one who left with no open conversation is forgotten, one with an open
+// conversation is kept until it closes.
+func TestCustomersForgotten(t *testing.T) {
+	h := newHarness(t)
+	h.hello(cust)
+	h.d.Gone(h.now, cust, &h.fx)
+	if _, ok := h.d.users["c1"]; ok {
+		t.Fatal("a customer who left with nothing open is still known")
+	}
+	conv := h.open(cust2)
+	h.d.Gone(h.now, cust2, &h.fx)
+	if _, ok := h.d.users["c2"]; !ok {
+		t.Fatal("a customer with an open conversation was forgotten")
+	}
+	h.step(time.Duration(h.d.cfg.Limits.IdleClose) + time.Second)
+	h.d.Tick(h.now, &h.fx)
+	if s := h.state(conv); s != StateClosed {
+		t.Fatalf("conversation is %s", s)
+	}
+	if _, ok := h.d.users["c2"]; ok {
+		t.Fatal("the customer was kept after its last conversation closed")
+	}
+}
