@@ -297,10 +297,25 @@ func (d *Desk) replay(s Session, rp wire.ResumePoint, fx *Effects) {
 		fx.errorTo(wire.CodeInternal, 0, fmt.Sprintf("resume %d: %v", c.id, err))
 		return
 	}
-	if c.state == StateClosed || c.state == StateAbandoned {
+	if c.ended() {
 		fx.toOrigin(&wire.Close{Conv: c.id, Reason: "closed"})
 	}
 }
+
+// mine returns conversation id if s may use it; otherwise it refuses the
+// request. "No such conversation" and "not yours" get the same answer, so a
+// user learns nothing of conversations that are not its own.
+func (d *Desk) mine(s Session, id, clientID uint64, fx *Effects) *conv {
+	c := d.convs[id]
+	if c == nil || !c.visibleTo(s) {
+		fx.errorTo(wire.CodeForbidden, clientID, fmt.Sprintf("conversation %d is not yours", id))
+		return nil
+	}
+	return c
+}
+
+// ended reports whether c is closed or abandoned.
+func (c *conv) ended() bool { return c.state == StateClosed || c.state == StateAbandoned }
 
 // visibleTo reports whether s may read c: its customer, its agent, or a
 // supervisor watching its group.
@@ -402,11 +417,8 @@ func (d *Desk) deliver(c *conv, r *store.Record, skipOrigin bool, fx *Effects) {
 // id is acked with its original sequence and not stored again. While the
 // bot holds the conversation, the bot answers.
 func (d *Desk) Message(now time.Time, s Session, m *wire.Message, fx *Effects) {
-	c := d.convs[m.Conv]
-	if c == nil || !c.visibleTo(s) {
-		// The same answer for "no such conversation" and "not yours", so a
-		// user learns nothing of conversations that are not its own.
-		fx.errorTo(wire.CodeForbidden, m.ClientID, fmt.Sprintf("conversation %d is not yours", m.Conv))
+	c := d.mine(s, m.Conv, m.ClientID, fx)
+	if c == nil {
 		return
 	}
 	if m.ClientID != 0 {
@@ -415,7 +427,7 @@ func (d *Desk) Message(now time.Time, s Session, m *wire.Message, fx *Effects) {
 			return
 		}
 	}
-	if c.state == StateClosed || c.state == StateAbandoned {
+	if c.ended() {
 		fx.errorTo(wire.CodeClosed, m.ClientID, fmt.Sprintf("conversation %d is closed", c.id))
 		return
 	}
@@ -545,12 +557,11 @@ func (d *Desk) transcript(c *conv) []wire.Delivery {
 // Transfer moves a conversation. A customer's transfer (no target) asks
 // for a person; an agent's moves the chat to another agent or group.
 func (d *Desk) Transfer(now time.Time, s Session, m *wire.Transfer, fx *Effects) {
-	c := d.convs[m.Conv]
-	if c == nil || !c.visibleTo(s) {
-		fx.errorTo(wire.CodeForbidden, m.ClientID, fmt.Sprintf("conversation %d is not yours", m.Conv))
+	c := d.mine(s, m.Conv, m.ClientID, fx)
+	if c == nil {
 		return
 	}
-	if c.state == StateClosed || c.state == StateAbandoned {
+	if c.ended() {
 		fx.errorTo(wire.CodeClosed, m.ClientID, fmt.Sprintf("conversation %d is closed", c.id))
 		return
 	}
@@ -665,12 +676,11 @@ func removeConv(convs []uint64, id uint64) []uint64 {
 // Close ends a conversation at the request of its customer or agent. Both
 // are told; an agent's freed capacity goes at once to the queue.
 func (d *Desk) Close(now time.Time, s Session, m *wire.Close, fx *Effects) {
-	c := d.convs[m.Conv]
-	if c == nil || !c.visibleTo(s) {
-		fx.errorTo(wire.CodeForbidden, m.ClientID, fmt.Sprintf("conversation %d is not yours", m.Conv))
+	c := d.mine(s, m.Conv, m.ClientID, fx)
+	if c == nil {
 		return
 	}
-	if c.state == StateClosed || c.state == StateAbandoned {
+	if c.ended() {
 		fx.ack(m.ClientID, c.id, 0, now.UnixNano())
 		return
 	}
@@ -894,7 +904,7 @@ func (d *Desk) closeIdle(now time.Time, fx *Effects) {
 	for len(d.idle) > 0 && !d.idle[0].at.After(now) {
 		e := heap.Pop(&d.idle).(idleEntry)
 		c := d.convs[e.conv]
-		if c == nil || c.state == StateClosed || c.state == StateAbandoned {
+		if c == nil || c.ended() {
 			continue
 		}
 		if idle <= 0 {
