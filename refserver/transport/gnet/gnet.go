@@ -369,28 +369,24 @@ func (c *conn) Send(frame []byte) bool {
 	if c.pending != nil {
 		queuedBytes = len(*c.pending)
 	}
-	if queuedBytes+len(frame) > c.s.cfg.MaxOutbound {
+	ok := queuedBytes+len(frame) <= c.s.cfg.MaxOutbound
+	if ok {
+		if c.pending == nil {
+			c.pending = bufPool.Get().(*[]byte)
+		}
+		*c.pending = append(*c.pending, frame...)
+	} else {
+		// Over the bound: drop the queue; the loop closes the connection.
 		c.closing, c.slow = true, true
 		c.release()
-		queued := c.queued
-		c.queued = true
-		c.mu.Unlock()
-		if !queued {
-			c.l.markDirty(c)
-		}
-		return false
 	}
-	if c.pending == nil {
-		c.pending = bufPool.Get().(*[]byte)
-	}
-	*c.pending = append(*c.pending, frame...)
-	queued := c.queued
+	schedule := !c.queued
 	c.queued = true
 	c.mu.Unlock()
-	if !queued {
+	if schedule {
 		c.l.markDirty(c)
 	}
-	return true
+	return ok
 }
 
 // release returns the queue's buffer to the pool; c.mu is held.
