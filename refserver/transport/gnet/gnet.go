@@ -199,8 +199,10 @@ func (s *Server) OnClose(gc gn.Conn, _ error) gn.Action {
 		return gn.None
 	}
 	delete(c.l.conns, c)
+	c.dead = true
 	c.mu.Lock()
 	c.closing = true
+	c.slow = false
 	c.release()
 	c.mu.Unlock()
 	c.Closed()
@@ -339,6 +341,11 @@ type conn struct {
 	s  *Server
 
 	opened, lastRead int64 // loop goroutine only
+	// dead is set by OnClose, on the loop goroutine, and checked there
+	// before every write: gnet's Conn.Write does not check that the
+	// connection is still open, and the kernel reuses its descriptor at
+	// once, so a late write could reach another client.
+	dead bool
 
 	mu      sync.Mutex
 	pending *[]byte // from bufPool while frames wait; nil when idle
@@ -399,6 +406,9 @@ func (c *conn) release() {
 
 // flush writes the queued frames into gnet; it runs on the loop.
 func (c *conn) flush() {
+	if c.dead {
+		return
+	}
 	c.mu.Lock()
 	buf := c.pending
 	c.pending = nil
@@ -434,6 +444,9 @@ func (c *conn) isClosing() bool {
 // fault reports f to the peer and closes the connection; it runs on the
 // loop. gnet tries to write what is buffered before it closes.
 func (c *conn) fault(f *server.Fault) {
+	if c.dead {
+		return
+	}
 	c.mu.Lock()
 	c.closing = true
 	c.release()
