@@ -1,14 +1,14 @@
 package bot
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/swarmdesk/swarmdesk/refserver/strictyaml"
 )
 
 // Knowledge-base and menu files.
@@ -33,13 +33,19 @@ import (
 // cannot silently drop an answer. Every error names the file, the line and,
 // where there is one, the field.
 
-// Errors reported by the loaders and constructors. They are matched with
-// errors.Is; a *FileError also says where in a file the problem is.
+// Errors of reading a file that is not what the loaders expect, each in a
+// *FileError saying where; match them with errors.Is.
 var (
 	// ErrSyntax means a file is not YAML of the expected shape.
 	ErrSyntax = errors.New("bot: syntax error")
 	// ErrUnknownField means a file has a key the bot does not know.
 	ErrUnknownField = errors.New("bot: unknown field")
+)
+
+// Errors of checking knowledge bases and menus, reported by the loaders in
+// a *FileError and by NewKnowledgeBase and New naming the entry or item;
+// match them with errors.Is.
+var (
 	// ErrInvalidEntry means a knowledge-base entry is missing something it
 	// needs or repeats another entry's id.
 	ErrInvalidEntry = errors.New("bot: invalid entry")
@@ -50,7 +56,9 @@ var (
 
 // FileError is a problem at one place of a knowledge-base, menu or probe
 // file. Err is the sentinel that classifies it (ErrSyntax, ErrUnknownField,
-// ErrInvalidEntry, ErrInvalidMenu).
+// ErrInvalidEntry, ErrInvalidMenu). It has the fields of a
+// strictyaml.Error, but names the key concerned rather than its path: the
+// line already says which entry or item.
 type FileError struct {
 	File  string // the name given to the loader
 	Line  int    // 1-based line; 0 when the parser did not say
@@ -59,23 +67,14 @@ type FileError struct {
 	Err   error
 }
 
-// Error formats the problem as file:line: message, as compilers do, so
-// editors can jump to it.
+// Error formats the problem as "file:line: field key: message", as
+// compilers do, so editors can jump to it.
 func (e *FileError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(e.Line))
+	se := strictyaml.Error(*e)
+	if se.Field != "" {
+		se.Field = "field " + se.Field
 	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString("field ")
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
+	return se.Error()
 }
 
 // Unwrap returns the sentinel that classifies the problem.
@@ -116,13 +115,11 @@ func LoadMenu(r io.Reader, name string) (Menu, error) {
 	}
 	var errs []error
 	for _, p := range menuProblems(&m) {
-		line, field := root.Line, p.field
-		if items := mappingValue(root, "items"); p.index >= 0 && items != nil && items.Kind == yaml.SequenceNode && p.index < len(items.Content) {
-			line, field = lineOf(items.Content[p.index], p.field)
-		} else if k := mappingKey(root, p.field); k != nil {
-			line = k.Line
+		path := p.field
+		if p.index >= 0 {
+			path = fmt.Sprintf("items[%d].%s", p.index, p.field)
 		}
-		errs = append(errs, &FileError{File: name, Line: line, Field: field, Msg: p.msg, Err: ErrInvalidMenu})
+		errs = append(errs, &FileError{File: name, Line: strictyaml.Line(root, path), Field: p.field, Msg: p.msg, Err: ErrInvalidMenu})
 	}
 	if len(errs) > 0 {
 		return Menu{}, errors.Join(errs...)
@@ -130,122 +127,39 @@ func LoadMenu(r io.Reader, name string) (Menu, error) {
 	return m, nil
 }
 
-// decodeStrict decodes the single YAML document in r into v, rejecting
-// unknown keys, and also returns the document's root node so callers can
-// report line numbers for problems found after decoding.
+// decodeStrict reads the single YAML document in r and decodes it into v
+// with strictyaml.Decode, and returns the document's root node so callers
+// can report line numbers for problems found after decoding.
 func decodeStrict(r io.Reader, name string, v any) (*yaml.Node, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &FileError{File: name, Msg: "empty file", Err: ErrSyntax}
-		}
-		return nil, yamlError(name, err)
+	root, ps := strictyaml.Decode(data, name, v, strictyaml.Options{Syntax: ErrSyntax, UnknownField: ErrUnknownField})
+	if len(ps) == 0 {
+		return root, nil
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if err != nil {
-			return nil, yamlError(name, err)
-		}
-		return nil, &FileError{File: name, Line: line, Msg: "more than one YAML document", Err: ErrSyntax}
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		fe := FileError(*p)
+		fe.Field = lastKey(fe.Field)
+		errs[i] = &fe
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil { // cannot fail: Decode above parsed the same bytes
-		return nil, yamlError(name, err)
-	}
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		return doc.Content[0], nil
-	}
-	return &doc, nil
+	return nil, errors.Join(errs...)
 }
 
-// yamlError turns a yaml.v3 error into FileErrors carrying the file name,
-// line and field that yaml.v3 only puts in its message text.
-func yamlError(name string, err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		line, msg := splitLine(strings.TrimPrefix(err.Error(), "yaml: "))
-		return &FileError{File: name, Line: line, Msg: msg, Err: ErrSyntax}
-	}
-	errs := make([]error, 0, len(te.Errors))
-	for _, s := range te.Errors {
-		line, msg := splitLine(s)
-		fe := &FileError{File: name, Line: line, Msg: msg, Err: ErrSyntax}
-		// yaml.v3: "field colour not found in type bot.Entry"
-		if rest, ok := strings.CutPrefix(msg, "field "); ok {
-			if f, typ, ok := strings.Cut(rest, " not found in type "); ok {
-				fe.Field, fe.Msg, fe.Err = f, "unknown field (not in "+typ+")", ErrUnknownField
-			}
-		}
-		errs = append(errs, fe)
-	}
-	return errors.Join(errs...)
-}
-
-// splitLine splits yaml.v3's "line 12: message" into 12 and "message".
-func splitLine(s string) (int, string) {
-	rest, ok := strings.CutPrefix(s, "line ")
-	if !ok {
-		return 0, s
-	}
-	num, msg, ok := strings.Cut(rest, ": ")
-	if !ok {
-		return 0, s
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil {
-		return 0, s
-	}
-	return n, msg
+// lastKey returns the last key of a field path: "colour" for
+// "items[2].colour", "questions" for "[0].questions[1]", "" for "[0]".
+func lastKey(path string) string {
+	k := path[strings.LastIndexByte(path, '.')+1:]
+	k, _, _ = strings.Cut(k, "[")
+	return k
 }
 
 // locate finds the line of an entry problem in a knowledge-base file's root
 // sequence: the line of the field's key if present, else of the entry.
 func locate(root *yaml.Node, p problem) (int, string) {
-	if root.Kind != yaml.SequenceNode || p.index < 0 || p.index >= len(root.Content) {
-		return root.Line, p.field
-	}
-	return lineOf(root.Content[p.index], p.field)
-}
-
-// lineOf returns the line of key field in mapping n, or n's own line when
-// the key is absent.
-func lineOf(n *yaml.Node, field string) (int, string) {
-	if k := mappingKey(n, field); k != nil {
-		return k.Line, field
-	}
-	return n.Line, field
-}
-
-// mappingKey returns the key node named key in mapping n, or nil.
-func mappingKey(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode || key == "" {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i]
-		}
-	}
-	return nil
-}
-
-// mappingValue returns the value node of key in mapping n, or nil.
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
+	return strictyaml.Line(root, fmt.Sprintf("[%d].%s", p.index, p.field)), p.field
 }
 
 // problem is one validation failure: the position of the entry or menu item

@@ -43,7 +43,7 @@ func TestLoadEntriesErrors(t *testing.T) {
   answer: x
   anwser: y
 `,
-			err: ErrUnknownField, line: 4, field: "anwser", msg: "kb.yaml:4: field anwser: unknown field",
+			err: ErrUnknownField, line: 4, field: "anwser", msg: "kb.yaml:4: field anwser: field not found in bot.Entry (did you mean answer?)",
 		},
 		{
 			name: "unknown field in second entry",
@@ -62,7 +62,15 @@ func TestLoadEntriesErrors(t *testing.T) {
   questions: just one
   answer: x
 `,
-			err: ErrSyntax, line: 2, msg: "kb.yaml:2: cannot unmarshal",
+			err: ErrSyntax, line: 2, field: "questions", msg: "kb.yaml:2: field questions: cannot unmarshal !!str `just one` into []string",
+		},
+		{
+			name: "wrong type in a list",
+			in: `- id: a
+  questions: [q, [r]]
+  answer: x
+`,
+			err: ErrSyntax, line: 2, field: "questions", msg: "kb.yaml:2: field questions: cannot unmarshal !!seq into string",
 		},
 		{
 			name: "not yaml",
@@ -77,7 +85,7 @@ func TestLoadEntriesErrors(t *testing.T) {
 		{
 			name: "empty file",
 			in:   "",
-			err:  ErrSyntax, msg: "kb.yaml: empty file",
+			err:  ErrSyntax, msg: "kb.yaml: empty document",
 		},
 		{
 			name: "empty list",
@@ -127,23 +135,30 @@ func TestLoadEntriesErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := LoadEntries(strings.NewReader(tt.in), "kb.yaml")
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if !errors.Is(err, tt.err) {
-				t.Errorf("error %q is not %v", err, tt.err)
-			}
-			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("error %q does not contain %q", err, tt.msg)
-			}
-			var fe *FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("error %q has no *FileError", err)
-			}
-			if fe.File != "kb.yaml" || fe.Line != tt.line || fe.Field != tt.field {
-				t.Errorf("FileError at %s:%d field %q, want kb.yaml:%d field %q", fe.File, fe.Line, fe.Field, tt.line, tt.field)
-			}
+			checkFileError(t, err, tt.err, tt.msg, "kb.yaml", tt.line, tt.field)
 		})
+	}
+}
+
+// checkFileError checks that err matches is, contains msg, and that its
+// first *FileError is at file:line and names field.
+func checkFileError(t *testing.T, err, is error, msg, file string, line int, field string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !errors.Is(err, is) {
+		t.Errorf("error %q is not %v", err, is)
+	}
+	if !strings.Contains(err.Error(), msg) {
+		t.Errorf("error %q does not contain %q", err, msg)
+	}
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %q has no *FileError", err)
+	}
+	if fe.File != file || fe.Line != line || fe.Field != field {
+		t.Errorf("FileError at %s:%d field %q, want %s:%d field %q", fe.File, fe.Line, fe.Field, file, line, field)
 	}
 }
 
@@ -187,7 +202,9 @@ func TestLoadMenuErrors(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"unknown field", "title: t\nitems:\n  - {id: \"1\", label: l, answer: a, colour: red}\n", ErrUnknownField, 3, "colour", "menu.yaml:3: field colour"},
+		{"unknown field", "title: t\nitems:\n  - {id: \"1\", label: l, answer: a, colour: red}\n", ErrUnknownField, 3, "colour", "menu.yaml:3: field colour: field not found in bot.MenuItem"},
+		{"misspelt field", "title: t\nitems:\n  - {id: \"1\", lable: l, answer: a}\n", ErrUnknownField, 3, "lable", "menu.yaml:3: field lable: field not found in bot.MenuItem (did you mean label?)"},
+		{"mistyped items", "title: t\nitems: {id: \"1\"}\n", ErrSyntax, 2, "items", "menu.yaml:2: field items: cannot unmarshal !!map into []bot.MenuItem"},
 		{"no title", "items:\n  - {id: \"1\", label: l, answer: a}\n", ErrInvalidMenu, 1, "title", "empty title"},
 		{"no items", "title: t\nitems: []\n", ErrInvalidMenu, 2, "items", "no items"},
 		{"neither answer nor handoff", "title: t\nitems:\n  - {id: \"1\", label: l}\n", ErrInvalidMenu, 3, "answer", "needs an answer or a handoff"},
@@ -198,22 +215,7 @@ func TestLoadMenuErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := LoadMenu(strings.NewReader(tt.in), "menu.yaml")
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if !errors.Is(err, tt.err) {
-				t.Errorf("error %q is not %v", err, tt.err)
-			}
-			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("error %q does not contain %q", err, tt.msg)
-			}
-			var fe *FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("error %q has no *FileError", err)
-			}
-			if fe.Line != tt.line || fe.Field != tt.field {
-				t.Errorf("FileError at line %d field %q, want line %d field %q", fe.Line, fe.Field, tt.line, tt.field)
-			}
+			checkFileError(t, err, tt.err, tt.msg, "menu.yaml", tt.line, tt.field)
 		})
 	}
 }

@@ -561,23 +561,6 @@ func TestFormatExample(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	known := []string{"id", "name", "groups", "default_group", "limits"}
-	tests := []struct{ key, want string }{
-		{"grops", "groups"},
-		{"group", "groups"},
-		{"defualt_group", "default_group"},
-		{"nme", "name"},
-		{"colour", ""},
-		{"x", ""},
-	}
-	for _, tt := range tests {
-		if got := suggest(tt.key, known); got != tt.want {
-			t.Errorf("suggest(%q) = %q; want %q", tt.key, got, tt.want)
-		}
-	}
-}
-
 // FuzzParse checks that Parse never panics and that what it accepts is
 // valid and builds.
 func FuzzParse(f *testing.F) {
