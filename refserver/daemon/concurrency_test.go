@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,11 +15,14 @@ import (
 // TestConcurrentRouting: many customers ask for a person at once while
 // agents with small limits accept, chat and close. No agent ever holds more
 // chats than its max, and no conversation is assigned twice.
+//
+// SWARMDESK_STRESS=1 scales it to 100 agents and 3,000 customers (about
+// 6,200 descriptors in this process).
 func TestConcurrentRouting(t *testing.T) {
-	const (
-		agents    = 8
-		customers = 80
-	)
+	agents, customers := 8, 80
+	if os.Getenv("SWARMDESK_STRESS") != "" {
+		agents, customers = 100, 3000
+	}
 	srv := rt.NewServer()
 	defer srv.Close()
 
@@ -127,6 +131,7 @@ func TestConcurrentRouting(t *testing.T) {
 	for _, p := range problems {
 		t.Error(p)
 	}
+	t.Logf("%d customers served by %d agents", len(assigned), agents)
 	if len(assigned) != customers {
 		t.Errorf("%d conversations assigned, want %d", len(assigned), customers)
 	}
