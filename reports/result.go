@@ -1,0 +1,336 @@
+// Package reports owns the result document of a bench run: its schema
+// (RESULT.md, beside this file), writing and reading it, and merging the
+// documents of a run split across several bench processes.
+//
+// A Result is data, not a view: it holds every histogram of the run in full
+// (HdrHistogram's compressed V2 encoding), so any report can be rebuilt from
+// the saved file alone and the shards of one run merge exactly. Summaries in
+// the document (percentiles, counts) are always derived from those
+// histograms, never the other way round.
+//
+// The imports run one way: bench writes its results through this package;
+// reports imports nothing from bench or refserver.
+package reports
+
+import (
+	"errors"
+	"time"
+)
+
+// Schema is the version of the result document this package writes and the
+// only one it reads. A change that could make an old reader misread a new
+// document (a field renamed, removed or changing meaning or unit) takes a
+// new version.
+const Schema = "swarmdesk.result/v1"
+
+// Sentinel errors, matched with errors.Is.
+var (
+	// ErrSchema marks a document of an unknown or missing schema version.
+	ErrSchema = errors.New("reports: unknown result schema")
+	// ErrInvalid marks a document that decodes but contradicts itself (a
+	// count that does not match its histogram, a shard index out of range).
+	ErrInvalid = errors.New("reports: invalid result")
+	// ErrNoMetric marks a request for a latency metric the result lacks.
+	ErrNoMetric = errors.New("reports: no such metric")
+	// ErrMerge marks results that are not the shards of one run.
+	ErrMerge = errors.New("reports: cannot merge results")
+)
+
+// Result is the result document of one bench run, or of one shard of a run
+// split across processes. Its JSON form is documented field by field in
+// RESULT.md.
+type Result struct {
+	// Schema is the document's version, always the Schema constant when
+	// written by this package.
+	Schema string `json:"schema"`
+
+	// Run is what the run was: tool, scenario, seed, time, shard, target.
+	Run
+
+	// Valid is false when the figures cannot be trusted: the generator fell
+	// behind its schedule, a shard was invalid, or the caller found another
+	// reason. A run can be valid and still fail its objectives.
+	Valid bool `json:"valid"`
+	// InvalidReasons says why the run is invalid, one reason per entry;
+	// empty when Valid.
+	InvalidReasons []string `json:"invalid_reasons,omitempty"`
+
+	// Latency holds one entry per metric (connect, delivery, queue_wait,
+	// ...), keyed by metric name.
+	Latency map[string]Latency `json:"latency"`
+	// Messages is the correctness accounting of chat messages.
+	Messages Messages `json:"messages"`
+	// Actions is how well the generator kept to its schedule.
+	Actions Actions `json:"actions"`
+	// Errors counts protocol and client errors by code (the wire error code
+	// as a decimal string, or a client-side name such as "connect").
+	Errors map[string]int64 `json:"errors,omitempty"`
+	// Sessions counts customer sessions by how they went.
+	Sessions Sessions `json:"sessions"`
+	// Agents is the agent-concurrency data: how many chats agents carried
+	// and how reply latency depends on it.
+	Agents Agents `json:"agents"`
+	// Objectives are the scenario's objectives, each evaluated against this
+	// result. Merge leaves them empty: they must be evaluated again against
+	// the merged figures.
+	Objectives []Objective `json:"objectives,omitempty"`
+	// Generator is the bench process's own resource use.
+	Generator Resources `json:"generator"`
+	// Server is the measured server's resource use, as far as it could be
+	// sampled.
+	Server Resources `json:"server"`
+	// Series is the run as a time series, one point per recording interval.
+	Series []Point `json:"series,omitempty"`
+}
+
+// Run describes the run a result came from. The bench fills it in; the
+// recorder adds the times.
+type Run struct {
+	// Tool names the program that produced the result ("swarmdesk bench").
+	Tool string `json:"tool"`
+	// ToolVersion is its version (a module version or VCS revision).
+	ToolVersion string `json:"tool_version"`
+	// Scenario is the scenario's name (for example "smoke").
+	Scenario string `json:"scenario"`
+	// ScenarioFile is the scenario file's path, or "embedded:<name>" for a
+	// scenario built into the binary.
+	ScenarioFile string `json:"scenario_file,omitempty"`
+	// Seed is the seed that made the run's random choices; a run is
+	// reproducible from scenario and seed.
+	Seed uint64 `json:"seed"`
+	// Start is when recording began.
+	Start time.Time `json:"start"`
+	// End is when recording stopped.
+	End time.Time `json:"end"`
+	// DurationS is End-Start in seconds.
+	DurationS float64 `json:"duration_s"`
+	// Shard says which part of a split run this is; {0, 1} for a whole run.
+	Shard ShardIndex `json:"shard"`
+	// MergedShards is how many shard results Merge combined into this one;
+	// 0 for a result that was not merged.
+	MergedShards int `json:"merged_shards,omitempty"`
+	// Target describes the server measured ("embedded refserver
+	// 127.0.0.1:7400", or the --target address).
+	Target string `json:"target"`
+}
+
+// ShardIndex identifies one shard of a run split across Count bench
+// processes, each running the scenario's shard Index.
+type ShardIndex struct {
+	// Index is this shard's number, from 0 to Count-1.
+	Index int `json:"index"`
+	// Count is how many shards the run has; 1 for a run that was not split.
+	Count int `json:"count"`
+}
+
+// Latency is one metric's latencies. The embedded Summary is the corrected
+// measure, from the intended time of the action (free of coordinated
+// omission, as wrk2 measures); Raw is from the time the action actually
+// started, as wrk2's --u_latency and scylla-bench's raw histogram report.
+// The two differ exactly when the generator or the server made actions
+// start late.
+type Latency struct {
+	Summary
+	// Raw is the uncorrected measure of the same events.
+	Raw Summary `json:"raw"`
+	// OutOfRange counts values outside the histograms' range, recorded
+	// clamped to it (a negative latency as 0, one past the highest
+	// trackable value as that value). Non-zero means the range was too small
+	// or a clock went backwards.
+	OutOfRange int64 `json:"out_of_range,omitempty"`
+}
+
+// Summary describes one histogram. Times are milliseconds, as the _ms
+// suffixes say; the histogram itself records nanoseconds. Every figure is
+// derived from Histogram.
+type Summary struct {
+	// Count is the number of values recorded.
+	Count int64 `json:"count"`
+	// MinMs is the smallest value recorded (its bucket's lowest equivalent).
+	MinMs float64 `json:"min_ms"`
+	// MeanMs is the mean of the values.
+	MeanMs float64 `json:"mean_ms"`
+	// StddevMs is their standard deviation.
+	StddevMs float64 `json:"stddev_ms"`
+	// P50Ms is the median.
+	P50Ms float64 `json:"p50_ms"`
+	// P90Ms is the 90th percentile.
+	P90Ms float64 `json:"p90_ms"`
+	// P99Ms is the 99th percentile.
+	P99Ms float64 `json:"p99_ms"`
+	// P999Ms is the 99.9th percentile.
+	P999Ms float64 `json:"p999_ms"`
+	// P9999Ms is the 99.99th percentile.
+	P9999Ms float64 `json:"p9999_ms"`
+	// MaxMs is the largest value recorded (its bucket's highest equivalent).
+	MaxMs float64 `json:"max_ms"`
+	// Histogram is the full histogram of the values in nanoseconds, in
+	// HdrHistogram's compressed V2 encoding, base64 ("HISTF..."), as
+	// HdrHistogram libraries and .hlog files write it.
+	Histogram string `json:"histogram"`
+}
+
+// Messages is the correctness accounting of chat messages: every message the
+// generator sent is checked at every device that should receive it.
+// Deliveries are counted per recipient device, messages per message.
+type Messages struct {
+	// Sent counts distinct messages sent (a retry is not a new message).
+	Sent int64 `json:"sent"`
+	// Delivered counts first receipts of a sent message by a device that
+	// should receive it.
+	Delivered int64 `json:"delivered"`
+	// Lost counts deliveries owed and never made: a message the server
+	// acknowledged that a device which should have received it had not
+	// received by the end of the run, or was skipped in its stream.
+	Lost int64 `json:"lost"`
+	// Duplicated counts receipts of a sequence a device had already
+	// received in that conversation.
+	Duplicated int64 `json:"duplicated"`
+	// Reordered counts receipts of a sequence lower than one the device had
+	// already received in that conversation.
+	Reordered int64 `json:"reordered"`
+	// Unacked counts messages the server never acknowledged by the end of
+	// the run (neither stored nor refused).
+	Unacked int64 `json:"unacked"`
+}
+
+// Actions is how well the generator kept to its schedule, as k6 counts
+// dropped iterations: an action that starts late inflates the corrected
+// latencies with the generator's own delay, so too many make the run
+// invalid.
+type Actions struct {
+	// Started counts actions started.
+	Started int64 `json:"started"`
+	// Late counts actions started more than LateBoundMs after their
+	// intended time.
+	Late int64 `json:"late"`
+	// Dropped counts actions the generator gave up without starting.
+	Dropped int64 `json:"dropped"`
+	// LateBoundMs is the bound that makes an action late.
+	LateBoundMs float64 `json:"late_bound_ms"`
+	// MaxLateFraction is the share of late or dropped actions, out of
+	// started plus dropped, beyond which the run is invalid.
+	MaxLateFraction float64 `json:"max_late_fraction"`
+	// Lag is the distribution of how late actions started (generator lag).
+	Lag Summary `json:"lag"`
+}
+
+// Sessions counts customer sessions by outcome. A session is one
+// conversation a simulated customer opens.
+type Sessions struct {
+	// Started counts sessions opened.
+	Started int64 `json:"started"`
+	// BotResolved counts sessions the bot ended without a person.
+	BotResolved int64 `json:"bot_resolved"`
+	// ToHuman counts sessions handed to a human agent (queued or assigned).
+	ToHuman int64 `json:"to_human"`
+	// Abandoned counts sessions the customer left while waiting.
+	Abandoned int64 `json:"abandoned"`
+	// Completed counts sessions closed after being served.
+	Completed int64 `json:"completed"`
+}
+
+// Agents is the agent-concurrency data: the time-weighted distribution of
+// how many chats agents carried at once, and the customer-perceived reply
+// latency at each concurrency: the curve behind "how many chats can an
+// agent carry".
+type Agents struct {
+	// Count is the number of agents that were online.
+	Count int64 `json:"count"`
+	// MaxConcurrent is the most chats any agent carried at once.
+	MaxConcurrent int `json:"max_concurrent"`
+	// MeanConcurrent is the time-weighted mean of chats per online agent.
+	MeanConcurrent float64 `json:"mean_concurrent"`
+	// Concurrency is the time-weighted distribution, one entry per number of
+	// concurrent chats from 0 to MaxConcurrent.
+	Concurrency []ConcurrencyLevel `json:"concurrency,omitempty"`
+	// Reply is the agent reply latency bucketed by the agent's concurrency
+	// when it replied, one entry per concurrency that saw a reply.
+	Reply []ReplyLevel `json:"reply_by_concurrency,omitempty"`
+}
+
+// ConcurrencyLevel is the time agents spent carrying Chats chats at once.
+type ConcurrencyLevel struct {
+	// Chats is the number of concurrent chats.
+	Chats int `json:"chats"`
+	// AgentSeconds is the online time, summed over agents, spent at Chats.
+	AgentSeconds float64 `json:"agent_seconds"`
+	// Share is AgentSeconds over all agents' online time.
+	Share float64 `json:"share"`
+	// Peaked counts agents whose maximum concurrency was Chats.
+	Peaked int64 `json:"peaked"`
+}
+
+// ReplyLevel is the reply latency of agents carrying Chats chats: from the
+// customer's message to the agent's reply reaching the customer.
+type ReplyLevel struct {
+	// Chats is the agent's concurrency when it replied. The highest level
+	// the recorder tracks also holds every higher concurrency.
+	Chats int `json:"chats"`
+	Summary
+}
+
+// Objective is one of the scenario's objectives evaluated against the
+// result.
+type Objective struct {
+	// Expression is the objective as the scenario states it, for example
+	// "delivery.p99 < 50ms" or "lost == 0".
+	Expression string `json:"expression"`
+	// Value is the measured value the expression compares, in the unit the
+	// expression's metric has in this document (milliseconds for
+	// latencies, counts for counters).
+	Value float64 `json:"value"`
+	// Pass reports whether the objective was met.
+	Pass bool `json:"pass"`
+}
+
+// Resources is one process's (or a set of processes') resource use over the
+// run.
+type Resources struct {
+	// Source says what was sampled: "self" for the generator, "pid 1234"
+	// for a child process read from /proc, or a /metrics URL. Merge adds up
+	// server resources of different sources and keeps the largest of
+	// samples from the same source, so a server that several shards
+	// measured is counted once.
+	Source string `json:"source,omitempty"`
+	// CPUSeconds is user plus system CPU time used during the run.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// PeakRSSBytes is the largest resident set size seen.
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+	// Connections is the largest number of connections held at once
+	// (simulated ones for the generator).
+	Connections int64 `json:"connections"`
+	// BytesPerConnection is the memory growth per connection: resident
+	// memory at the peak minus before the connections opened, over
+	// Connections.
+	BytesPerConnection float64 `json:"bytes_per_connection"`
+}
+
+// Point is one recording interval of the run.
+type Point struct {
+	// StartS is the interval's start, in seconds since the run's start.
+	StartS float64 `json:"start_s"`
+	// EndS is its end.
+	EndS float64 `json:"end_s"`
+	// Messages counts messages the server acknowledged in the interval.
+	Messages int64 `json:"messages"`
+	// MessagesPerS is Messages over the interval's length.
+	MessagesPerS float64 `json:"messages_per_s"`
+	// Deliveries counts message receipts recorded in the interval.
+	Deliveries int64 `json:"deliveries"`
+	// DeliveriesPerS is Deliveries over the interval's length.
+	DeliveriesPerS float64 `json:"deliveries_per_s"`
+	// Errors counts errors in the interval.
+	Errors int64 `json:"errors"`
+	// Connections is the number of simulated connections open at its end.
+	Connections int64 `json:"connections"`
+	// QueueLength is the number of customers waiting for an agent at its end.
+	QueueLength int64 `json:"queue_length"`
+}
+
+// Invalidate marks the result invalid for the given reason, keeping any
+// earlier reasons.
+func (r *Result) Invalidate(reason string) {
+	r.Valid = false
+	r.InvalidReasons = append(r.InvalidReasons, reason)
+}
