@@ -22,9 +22,10 @@ lint: ## gofmt, go vet, staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
 
-fuzz: ## fuzz every decoder for FUZZTIME each (default 1m)
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $${FUZZTIME:-1m} ./refserver/wire
-	$(GO) test -run '^$$' -fuzz '^FuzzAsk$$' -fuzztime $${FUZZTIME:-1m} ./refserver/bot
+fuzz: ## fuzz every decoder and parser for FUZZTIME each (default 1m)
+	@set -e; for t in "FuzzDecode ./refserver/wire" "FuzzAsk ./refserver/bot" "FuzzLoadEntries ./refserver/bot" \
+	  "FuzzDecode ./refserver/strictyaml" "FuzzParse ./refserver/tenant" "FuzzRead ./reports"; do \
+	  set -- $$t; $(GO) test -run '^$$' -fuzz "^$$1\$$" -fuzztime $${FUZZTIME:-1m} -fuzzminimizetime 5s $$2; done
 
 bench: ## every benchmark (BENCHTIME, COUNT)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
