@@ -53,19 +53,13 @@ type Recorder struct {
 // interval is what the shards recorded over some time, in sparse
 // histograms: the current interval, or the run so far.
 type interval struct {
-	hist       [NumMetrics][2]*hdrhistogram.PackedHistogram // [metric][corrected, raw]
-	outOfRange [NumMetrics]int64
-	lag        *hdrhistogram.PackedHistogram
-	started    int64
-	late       int64
-	dropped    int64
-	sessions   [numSessionEvents]int64
-	errors     map[string]int64
-	errorCount int64
+	hist [NumMetrics][2]*hdrhistogram.PackedHistogram // [metric][corrected, raw]
+	lag  *hdrhistogram.PackedHistogram
+	counts
 }
 
 func newInterval(cfg Config) interval {
-	iv := interval{errors: map[string]int64{}}
+	iv := interval{counts: counts{errors: map[string]int64{}}}
 	newH := func() *hdrhistogram.PackedHistogram {
 		return hdrhistogram.NewPacked(int64(cfg.Lowest), int64(cfg.Highest), cfg.Digits)
 	}
@@ -83,25 +77,10 @@ func (iv *interval) addTo(t *interval) {
 			t.hist[m][k].Merge(h)
 			h.Reset()
 		}
-		t.outOfRange[m] += iv.outOfRange[m]
-		iv.outOfRange[m] = 0
 	}
 	t.lag.Merge(iv.lag)
 	iv.lag.Reset()
-	t.started += iv.started
-	t.late += iv.late
-	t.dropped += iv.dropped
-	iv.started, iv.late, iv.dropped = 0, 0, 0
-	for i, n := range iv.sessions {
-		t.sessions[i] += n
-		iv.sessions[i] = 0
-	}
-	for code, n := range iv.errors {
-		t.errors[code] += n
-	}
-	clear(iv.errors)
-	t.errorCount += iv.errorCount
-	iv.errorCount = 0
+	t.take(&iv.counts)
 }
 
 // New returns a Recorder for a run starting at start. With cfg.Dir set, it

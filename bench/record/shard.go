@@ -40,15 +40,40 @@ type Shard struct {
 // buffer is what a shard's writer records into during one phase; the
 // Recorder takes the other one.
 type buffer struct {
-	hist       [NumMetrics][2]*hdrhistogram.Histogram // [metric][corrected, raw]
+	hist [NumMetrics][2]*hdrhistogram.Histogram // [metric][corrected, raw]
+	lag  *hdrhistogram.Histogram
+	counts
+}
+
+// counts are the plain counters of a buffer or an interval.
+type counts struct {
 	outOfRange [NumMetrics]int64
-	lag        *hdrhistogram.Histogram
 	started    int64
 	late       int64
 	dropped    int64
 	sessions   [numSessionEvents]int64
 	errors     map[string]int64
 	errorCount int64
+}
+
+// take adds src's counters to c and zeroes src.
+func (c *counts) take(src *counts) {
+	for m, n := range src.outOfRange {
+		c.outOfRange[m] += n
+	}
+	c.started += src.started
+	c.late += src.late
+	c.dropped += src.dropped
+	for i, n := range src.sessions {
+		c.sessions[i] += n
+	}
+	for code, n := range src.errors {
+		c.errors[code] += n
+	}
+	c.errorCount += src.errorCount
+	errs := src.errors
+	clear(errs)
+	*src = counts{errors: errs}
 }
 
 // agentState is one agent's concurrency as its shard last saw it.
@@ -242,25 +267,10 @@ func (s *Shard) collect(iv *interval) {
 				h.Reset()
 			}
 		}
-		iv.outOfRange[m] += b.outOfRange[m]
-		b.outOfRange[m] = 0
 	}
 	if b.lag != nil && b.lag.TotalCount() > 0 {
 		iv.lag.MergeFrom(b.lag)
 		b.lag.Reset()
 	}
-	iv.started += b.started
-	iv.late += b.late
-	iv.dropped += b.dropped
-	b.started, b.late, b.dropped = 0, 0, 0
-	for i, n := range b.sessions {
-		iv.sessions[i] += n
-		b.sessions[i] = 0
-	}
-	for code, n := range b.errors {
-		iv.errors[code] += n
-	}
-	clear(b.errors)
-	iv.errorCount += b.errorCount
-	b.errorCount = 0
+	iv.take(&b.counts)
 }
