@@ -1,0 +1,258 @@
+package behavior
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+func loadSmoke(t *testing.T) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.LoadNamed("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func checkLedger(t *testing.T, res *reports.Result) {
+	t.Helper()
+	m := res.Messages
+	t.Logf("messages: %+v", m)
+	if m.Sent == 0 || m.Delivered == 0 {
+		t.Errorf("no messages sent or delivered: %+v", m)
+	}
+	if m.Lost != 0 || m.Duplicated != 0 || m.Reordered != 0 || m.Unacked != 0 {
+		t.Errorf("ledger: lost %d, duplicated %d, reordered %d, unacked %d; want 0", m.Lost, m.Duplicated, m.Reordered, m.Unacked)
+	}
+}
+
+func logLatency(t *testing.T, res *reports.Result) {
+	t.Helper()
+	for name, l := range res.Latency {
+		if l.Count > 0 {
+			t.Logf("%-12s n=%-5d p50=%8.1fms p99=%9.1fms raw.p99=%9.1fms", name, l.Count, l.P50Ms, l.P99Ms, l.Raw.P99Ms)
+		}
+	}
+}
+
+// TestSmokeScenario plays the smoke scenario's arrivals, script and agents
+// against the real desk core in virtual time.
+func TestSmokeScenario(t *testing.T) {
+	sc := loadSmoke(t)
+	w := newWorld(t, sc, time.Millisecond)
+	w.arrivals()
+	end := w.start.Add(time.Duration(sc.Duration))
+	w.clk.run(end.Add(30 * time.Minute)) // let every session end
+	done := 0
+	for _, c := range w.customers {
+		if c.Done() {
+			done++
+		}
+	}
+	res := w.result()
+	logLatency(t, res)
+	t.Logf("customers %d (done %d), events %d, sessions %+v, errors %v", len(w.customers), done, w.clk.n, res.Sessions, res.Errors)
+	if len(w.customers) < 10 {
+		t.Fatalf("only %d customers arrived", len(w.customers))
+	}
+	if done != len(w.customers) {
+		t.Errorf("%d of %d customers finished their script", done, len(w.customers))
+	}
+	s := res.Sessions
+	if s.Started != int64(len(w.customers)) {
+		t.Errorf("sessions started %d, want %d", s.Started, len(w.customers))
+	}
+	if s.BotResolved+s.Abandoned+s.Completed != s.Started {
+		t.Errorf("outcomes %+v do not add up to the sessions started", s)
+	}
+	if s.ToHuman == 0 || s.Completed == 0 || s.BotResolved == 0 {
+		t.Errorf("want bot-resolved, to-human and completed sessions: %+v", s)
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("errors: %v", res.Errors)
+	}
+	checkLedger(t, res)
+	for _, m := range []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "resume", "agent_reply"} {
+		if res.Latency[m].Count == 0 {
+			t.Errorf("no %s latency recorded", m)
+		}
+	}
+	if res.Agents.MaxConcurrent == 0 {
+		t.Errorf("agents carried no chat: %+v", res.Agents)
+	}
+	t.Logf("unsafe.Sizeof(Customer{}) = %d bytes (+ %d per device link), Agent{} = %d", unsafe.Sizeof(Customer{}), unsafe.Sizeof(custLink{}), unsafe.Sizeof(Agent{}))
+}
+
+func parseScenario(t *testing.T, doc string) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.Parse([]byte(doc), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// TestKillResumes kills a customer's app while the agent writes to it: on
+// reconnect the resume replays what it missed, none lost or twice.
+func TestKillResumes(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 10m
+customers:
+  rate: 1
+  devices: 2
+  script:
+    - connect
+    - open
+    - expect_menu
+    - ask_person
+    - kill: {reconnect_after: const(60s)}
+    - chat: {messages: 2, think: const(5s)}
+    - close
+agents:
+  greet: const(5s)
+  typing: const(10s)
+  groups: [{group: general, count: 1, max_chats: 2}]
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	c := w.arrive()
+	w.clk.run(w.start.Add(10 * time.Minute))
+	if !c.Done() {
+		t.Fatalf("customer stuck at step %d waiting %d", c.pc, c.wait)
+	}
+	res := w.result()
+	logLatency(t, res)
+	checkLedger(t, res)
+	r := res.Latency["resume"]
+	if r.Count != 2 {
+		t.Errorf("resume recorded %d times, want 2 (one per device)", r.Count)
+	}
+	// The greeting came while the app was dead: it arrives by the replay,
+	// at each of the two devices.
+	if res.Messages.Delivered < 2+2*2 {
+		t.Errorf("delivered %d, want the greeting and both replies at both devices and the customer's messages at the agent", res.Messages.Delivered)
+	}
+	if res.Latency["first_reply"].Count != 1 || res.Sessions.Completed != 1 {
+		t.Errorf("first_reply %d, sessions %+v", res.Latency["first_reply"].Count, res.Sessions)
+	}
+}
+
+// TestAbandonAfter: with no agent online, a customer asking for a person
+// waits in the queue until its patience runs out, then closes and leaves.
+func TestAbandonAfter(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - abandon_after: const(30s)
+    - ask_person
+    - chat
+    - close
+agents:
+  online: const(1h)
+  groups: [{group: general, count: 1}]
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	c := w.arrive()
+	w.clk.run(w.start.Add(40 * time.Second))
+	if !c.Done() {
+		t.Fatalf("customer still waiting at step %d (wait %d) after its patience", c.pc, c.wait)
+	}
+	conv, ok := w.net.d.Conversation(c.conv)
+	if !ok || conv.State.String() != "abandoned" {
+		t.Errorf("conversation %+v (found %v), want abandoned", conv, ok)
+	}
+	res := w.result()
+	if s := res.Sessions; s.Started != 1 || s.ToHuman != 1 || s.Abandoned != 1 || s.Completed != 0 {
+		t.Errorf("sessions %+v, want one abandoned", s)
+	}
+	if n := res.Latency["queue_wait"].Count; n != 0 {
+		t.Errorf("queue_wait recorded %d times for a customer never served", n)
+	}
+}
+
+// TestLateTimerCorrected: a scheduler firing every timer 200ms late (a
+// generator that falls behind) shows in the corrected histograms and not in
+// the raw ones.
+func TestLateTimerCorrected(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask: {count: 5, think: const(2s)}
+    - close
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	w.clk.late = 200 * time.Millisecond
+	c := w.arrive()
+	w.clk.run(w.start.Add(time.Minute))
+	if !c.Done() {
+		t.Fatalf("customer stuck at step %d", c.pc)
+	}
+	res := w.result()
+	logLatency(t, res)
+	for _, m := range []string{"bot", "ack"} {
+		l := res.Latency[m]
+		if l.Count != 5 {
+			t.Errorf("%s: %d recorded, want 5", m, l.Count)
+		}
+		if l.P50Ms < 200 || l.MinMs < 200 {
+			t.Errorf("%s corrected min %.1fms p50 %.1fms, want at least the 200ms the timer was late", m, l.MinMs, l.P50Ms)
+		}
+		if l.Raw.MaxMs > 10 {
+			t.Errorf("%s raw max %.1fms, want the network's few ms", m, l.Raw.MaxMs)
+		}
+	}
+	if res.Sessions.BotResolved != 1 {
+		t.Errorf("sessions %+v, want one bot-resolved", res.Sessions)
+	}
+}
+
+// TestLedgerSeesLoss is the negative control: a server that drops one of
+// the agent's messages to the customer makes the ledger count it lost.
+func TestLedgerSeesLoss(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask_person
+    - chat: {messages: 2, think: const(20s)}
+    - close
+agents:
+  greet: const(5s)
+  typing: const(5s)
+  groups: [{group: general, count: 1}]
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	dropped := false
+	w.net.drop = func(m wire.Msg) bool {
+		d, ok := m.(*wire.Delivery)
+		if ok && !dropped && d.SenderRole == wire.RoleAgent {
+			dropped = true
+			return true
+		}
+		return false
+	}
+	c := w.arrive()
+	w.clk.run(w.start.Add(5 * time.Minute))
+	if !dropped || !c.Done() {
+		t.Fatalf("dropped %v, customer done %v", dropped, c.Done())
+	}
+	res := w.result()
+	if m := res.Messages; m.Lost != 1 || m.Duplicated != 0 || m.Reordered != 0 {
+		t.Errorf("messages %+v, want exactly one lost", m)
+	}
+}

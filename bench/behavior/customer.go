@@ -1,0 +1,668 @@
+package behavior
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/record"
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+)
+
+// wait is what a customer waits for.
+type wait uint8
+
+const (
+	wNone    wait = iota
+	wAct          // the action timer of the current step
+	wReady        // ready on every link (connect, reconnect)
+	wOpen         // the ack and the menu of an open
+	wBot          // the bot's answer to a question or choice
+	wPerson       // the server's answer to a request for a person
+	wAgent        // an agent, before chatting
+	wReply        // the agent's reply to a chat message
+	wClose        // the close of the conversation
+	wAbandon      // the close after giving up in the queue
+	wDone         // the script ended
+)
+
+// timer kinds of a customer.
+const (
+	ctAct uint8 = iota + 1
+	ctPatience
+)
+
+// customer flags.
+const (
+	fOpenAcked uint16 = 1 << iota
+	fMenu
+	fToHuman
+	fQueued
+	fAssigned
+	fFirstReply
+	fEnded
+	fOutcome
+	fKilled
+	fPending // a request of pendingCID awaits its ack
+	fMessage // the pending request is a ledgered message
+)
+
+// Customer is one simulated customer running the scenario's script.
+// Create it with NewCustomer and start it with Start; from then on its
+// driver calls Receive, Timer and Dropped.
+type Customer struct {
+	env   *Env
+	id    string
+	key   uint64
+	links []custLink
+
+	pc     int16
+	wait   wait
+	flags  uint16
+	ready  uint8
+	left   int32 // questions or messages left in the current step
+	actGen uint32
+	patGen uint32
+
+	conv       uint64
+	cids       clientIDs
+	pendingCID uint64
+
+	due      time.Time // when the script means to act next
+	intended time.Time // the intended time of the action in flight
+	sent     time.Time // when it was sent
+	handoff  [2]time.Time
+	patience time.Duration
+}
+
+// custLink is one device of a customer.
+type custLink struct {
+	link    Link
+	lastSeq uint64 // highest sequence received in the conversation
+	target  uint64 // while resuming: the sequence to catch up to
+	resumes bool
+}
+
+var _ Actor = (*Customer)(nil)
+
+// NewCustomer returns a customer with user id id, not yet started.
+func NewCustomer(env *Env, id string) *Customer {
+	n := min(max(env.Scenario.Customers.Devices, 1), MaxDevices)
+	return &Customer{env: env, id: id, key: userKey(id), links: make([]custLink, n)}
+}
+
+// Start begins the script now.
+func (c *Customer) Start() {
+	c.due = c.env.Sched.Now()
+	c.pc = -1
+	c.next()
+}
+
+// Done reports whether the customer's script has ended.
+func (c *Customer) Done() bool { return c.wait == wDone }
+
+func (c *Customer) script() []scenario.Step { return c.env.Scenario.Customers.Script }
+
+func (c *Customer) has(f uint16) bool { return c.flags&f != 0 }
+
+// next ends the current step and begins the following ones, until one
+// waits or the script ends.
+func (c *Customer) next() {
+	c.wait = wNone
+	steps := c.script()
+	for c.pc++; int(c.pc) < len(steps); c.pc++ {
+		st := &steps[c.pc]
+		if p := st.Probability(); p < 1 && c.env.Rand.Float64() >= p {
+			continue
+		}
+		if c.begin(st) {
+			return
+		}
+	}
+	c.finish()
+}
+
+// open reports whether a conversation is open and not ended.
+func (c *Customer) open() bool { return c.has(fOpenAcked) && !c.has(fEnded) }
+
+// begin starts step st, reporting whether the customer now waits.
+func (c *Customer) begin(st *scenario.Step) bool {
+	r := c.env.Rand
+	switch st.Kind() {
+	case scenario.StepConnect, scenario.StepOpen, scenario.StepClose:
+		if st.Open != nil && c.open() || st.Close != nil && !c.open() {
+			return false
+		}
+	case scenario.StepExpectMenu:
+		return false // open waits for the menu
+	case scenario.StepThink:
+		c.due = c.due.Add(st.Think.Sample(r))
+	case scenario.StepBackground:
+		c.due = c.due.Add(st.Background.Sample(r))
+	case scenario.StepAbandonAfter:
+		c.patience = st.AbandonAfter.Sample(r)
+		if c.has(fQueued) {
+			c.armPatience()
+		}
+		return false
+	case scenario.StepAsk:
+		if !c.open() || c.has(fToHuman) {
+			return false
+		}
+		c.left = int32(st.Ask.Count)
+	case scenario.StepChoose, scenario.StepAskPerson:
+		if !c.open() || c.has(fToHuman) {
+			return false
+		}
+	case scenario.StepChat:
+		if !c.open() || !c.has(fToHuman) {
+			return false
+		}
+		c.left = int32(st.Chat.Messages)
+		if !c.has(fAssigned) {
+			c.wait = wAgent
+			return true
+		}
+		c.due = c.due.Add(st.Chat.Think.Sample(r))
+	case scenario.StepKill:
+		if c.links[0].link == nil {
+			return false
+		}
+	default:
+		return false
+	}
+	c.schedule()
+	return true
+}
+
+// schedule sets the action timer for c.due.
+func (c *Customer) schedule() {
+	c.wait = wAct
+	c.actGen++
+	c.env.Sched.At(c.due, c, token(ctAct, c.actGen))
+}
+
+// Timer implements Actor.
+func (c *Customer) Timer(tok uint64) {
+	kind, gen := splitToken(tok)
+	switch {
+	case kind == ctAct && gen == c.actGen && c.wait == wAct:
+		c.act()
+	case kind == ctPatience && gen == c.patGen && c.has(fQueued) && !c.has(fEnded):
+		c.abandon()
+	}
+}
+
+// act performs the current step's action, due at c.due.
+func (c *Customer) act() {
+	env := c.env
+	now := env.Sched.Now()
+	st := &c.script()[c.pc]
+	switch st.Kind() {
+	case scenario.StepThink, scenario.StepBackground:
+		c.next()
+		return
+	case scenario.StepKill:
+		if !c.has(fKilled) {
+			c.kill(st.Kill.ReconnectAfter.Sample(env.Rand))
+			return
+		}
+		c.start(now)
+		c.connect(true)
+		return
+	}
+	c.start(now)
+	switch st.Kind() {
+	case scenario.StepConnect:
+		c.connect(false)
+	case scenario.StepOpen:
+		c.wait = wOpen
+		c.request(&wire.Open{ClientID: c.cid(false), Channel: st.Open.Channel, Group: st.Open.Group})
+	case scenario.StepAsk:
+		c.wait = wBot
+		q := env.Corpus.Draw(env.Rand, float64(env.Scenario.Customers.Answerable))
+		c.say(wire.KindText, []byte(q.Question))
+	case scenario.StepChoose:
+		c.wait = wBot
+		items := st.Choose.Items
+		if len(items) == 0 {
+			items = env.MenuItems
+		}
+		item := "1"
+		if len(items) > 0 {
+			item = items[env.Rand.IntN(len(items))]
+		}
+		c.say(wire.KindMenuChoice, []byte(item))
+	case scenario.StepAskPerson:
+		c.wait = wPerson
+		c.request(&wire.Transfer{ClientID: c.cid(false), Conv: c.conv, ToGroup: st.AskPerson.Group})
+	case scenario.StepChat:
+		c.wait = wReply
+		k, body := env.message()
+		c.say(k, body)
+	case scenario.StepClose:
+		c.wait = wClose
+		c.request(&wire.Close{ClientID: c.cid(false), Conv: c.conv})
+	}
+}
+
+// start records the start of the action due at c.due.
+func (c *Customer) start(now time.Time) {
+	c.intended, c.sent = c.due, now
+	c.env.started(c.due, now)
+}
+
+// cid returns a new client id for a request, remembered as pending.
+func (c *Customer) cid(message bool) uint64 {
+	c.pendingCID = c.cids.next(c.env.Rand)
+	c.flags |= fPending
+	c.flags &^= fMessage
+	if message {
+		c.flags |= fMessage
+	}
+	return c.pendingCID
+}
+
+// request sends m on the first link.
+func (c *Customer) request(m wire.Msg) {
+	if err := c.send(0, m); err != nil {
+		c.env.Rec.Error("send")
+	}
+}
+
+// say sends a chat message (a question, a menu choice, a chat line) in the
+// conversation, accounted in the ledger.
+func (c *Customer) say(kind wire.Kind, body []byte) {
+	m := wire.Message{ClientID: c.cid(true), Conv: c.conv, Kind: kind, Body: body}
+	c.env.Ledger.Sent(c.conv, deviceKey(c.key, 0), m.ClientID, c.intended, c.sent)
+	c.request(&m)
+}
+
+func (c *Customer) send(dev int, m wire.Msg) error {
+	l := c.links[dev].link
+	if l == nil {
+		return ErrNoLink
+	}
+	if err := l.Send(m); err != nil {
+		return fmt.Errorf("customer %s: send %s: %w", c.id, m.Type(), err)
+	}
+	return nil
+}
+
+// connect dials every device and says hello, resuming the conversation on
+// a reconnect.
+func (c *Customer) connect(resume bool) {
+	env := c.env
+	c.wait = wReady
+	c.ready = 0
+	for i := range c.links {
+		d := &c.links[i]
+		l, err := env.Dial.Dial(c, i)
+		if err != nil {
+			env.Rec.Error("connect")
+			c.ready++
+			continue
+		}
+		done := env.Sched.Now()
+		env.net(record.Connect, c.intended, c.sent, done)
+		env.Rec.AddConnections(1)
+		d.link = l
+		h := wire.Hello{Role: wire.RoleCustomer, Tenant: env.Tenant, User: c.id, Device: deviceNames[i]}
+		var pt [1]wire.ResumePoint
+		d.resumes = false
+		if resume && c.open() {
+			pt[0] = wire.ResumePoint{Conv: c.conv, Seq: d.lastSeq}
+			h.Resume = pt[:]
+			d.resumes = true
+			d.target = 0
+		}
+		if err := l.Send(&h); err != nil {
+			env.Rec.Error("send")
+		}
+	}
+	c.flags &^= fKilled
+	if int(c.ready) == len(c.links) {
+		c.next()
+	}
+}
+
+// kill drops every link without goodbye and sets the reconnect.
+func (c *Customer) kill(after time.Duration) {
+	c.closeLinks()
+	c.flags |= fKilled
+	c.due = c.due.Add(after)
+	c.schedule()
+}
+
+func (c *Customer) closeLinks() {
+	for i := range c.links {
+		if l := c.links[i].link; l != nil {
+			_ = l.Close()
+			c.links[i].link = nil
+			c.env.Rec.AddConnections(-1)
+		}
+	}
+}
+
+// Dropped implements Actor: the link is gone. The customer goes on with
+// its script on the links it has left; a send on a dropped first link
+// counts an error.
+func (c *Customer) Dropped(device int, err error) {
+	if device < 0 || device >= len(c.links) || c.links[device].link == nil {
+		return
+	}
+	c.links[device].link = nil
+	c.env.Rec.AddConnections(-1)
+	c.env.Rec.Error("dropped")
+}
+
+// Receive implements Actor.
+func (c *Customer) Receive(dev int, m wire.Msg) {
+	if dev < 0 || dev >= len(c.links) || c.wait == wDone && c.links[dev].link == nil {
+		return
+	}
+	env := c.env
+	now := env.Sched.Now()
+	switch m := m.(type) {
+	case *wire.Ready:
+		c.onReady(dev, m, now)
+	case *wire.Ack:
+		if dev == 0 {
+			c.onAck(m, now)
+		}
+	case *wire.Menu:
+		if dev == 0 && m.Conv == c.conv && c.wait == wOpen && !c.has(fMenu) {
+			c.flags |= fMenu
+			env.net(record.Menu, c.intended, c.sent, now)
+			if c.has(fOpenAcked) {
+				c.due = now
+				c.next()
+			}
+		} else if dev == 0 && c.wait == wBot && m.Conv == c.conv {
+			c.answered(now)
+		}
+	case *wire.Delivery:
+		c.onDelivery(dev, m, now)
+	case *wire.QueuePosition:
+		if dev == 0 && m.Conv == c.conv && !c.has(fEnded) && !c.has(fAssigned) {
+			c.toHuman()
+			if !c.has(fQueued) {
+				c.flags |= fQueued
+				env.Rec.AddQueued(1)
+				c.armPatience()
+			}
+			if c.wait == wBot || c.wait == wPerson {
+				c.next()
+			}
+		}
+	case *wire.Assignment:
+		if dev == 0 && m.Conv == c.conv && !c.has(fEnded) && !c.has(fAssigned) {
+			c.toHuman()
+			c.unqueue()
+			c.flags |= fAssigned
+			env.Rec.Record(record.QueueWait, c.handoff[0], c.handoff[1], now)
+			if now.After(c.due) {
+				c.due = now
+			}
+			switch c.wait {
+			case wBot, wPerson:
+				c.next()
+			case wAgent:
+				c.due = c.due.Add(c.script()[c.pc].Chat.Think.Sample(env.Rand))
+				c.schedule()
+			}
+		}
+	case *wire.Close:
+		c.onClose(dev, m, now)
+	case *wire.Error:
+		c.onError(dev, m, now)
+	case *wire.Ping:
+		_ = c.send(dev, &wire.Pong{Nonce: m.Nonce})
+	}
+}
+
+func (c *Customer) onReady(dev int, m *wire.Ready, now time.Time) {
+	env := c.env
+	d := &c.links[dev]
+	env.net(record.Hello, c.intended, c.sent, now)
+	if d.resumes {
+		d.target = d.lastSeq
+		for _, p := range m.Convs {
+			if p.Conv == c.conv {
+				d.target = p.Seq
+			}
+		}
+		c.caughtUp(dev, now)
+	}
+	if c.wait == wReady {
+		c.ready++
+		if int(c.ready) == len(c.links) {
+			c.due = now
+			c.next()
+		}
+	}
+}
+
+// caughtUp records the resume once device dev has what it missed.
+func (c *Customer) caughtUp(dev int, now time.Time) {
+	d := &c.links[dev]
+	if d.resumes && d.lastSeq >= d.target {
+		d.resumes = false
+		c.env.net(record.Resume, c.intended, c.sent, now)
+	}
+}
+
+func (c *Customer) onAck(m *wire.Ack, now time.Time) {
+	if !c.has(fPending) || m.ClientID != c.pendingCID {
+		return
+	}
+	c.flags &^= fPending
+	env := c.env
+	if c.has(fMessage) {
+		env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
+		env.net(record.Ack, c.intended, c.sent, now)
+		return
+	}
+	switch c.wait {
+	case wOpen:
+		c.conv = m.Conv
+		c.flags |= fOpenAcked
+		c.flags &^= fMenu | fToHuman | fQueued | fAssigned | fFirstReply | fEnded | fOutcome
+		for i := range c.links {
+			c.links[i].lastSeq = 0
+			if err := env.Ledger.Join(c.conv, deviceKey(c.key, i)); err != nil {
+				env.Rec.Error("ledger")
+			}
+		}
+		env.Rec.Session(record.SessionStarted)
+		if c.has(fMenu) {
+			c.due = now
+			c.next()
+		}
+	}
+}
+
+func (c *Customer) onDelivery(dev int, m *wire.Delivery, now time.Time) {
+	env := c.env
+	if m.Conv != c.conv || c.conv == 0 {
+		return
+	}
+	d := &c.links[dev]
+	if intended, sent, ok := env.Ledger.Received(deviceKey(c.key, dev), m.Conv, m.Seq, m.ClientID); ok {
+		env.net(record.Delivery, intended, sent, now)
+	}
+	d.lastSeq = max(d.lastSeq, m.Seq)
+	c.caughtUp(dev, now)
+	if dev != 0 {
+		return
+	}
+	switch m.SenderRole {
+	case wire.RoleBot:
+		if c.wait == wBot {
+			c.answered(now)
+		}
+	case wire.RoleAgent:
+		if !c.has(fFirstReply) && c.has(fToHuman) {
+			c.flags |= fFirstReply
+			env.Rec.Record(record.FirstReply, c.handoff[0], c.handoff[1], now)
+		}
+		if c.wait == wReply && !c.has(fPending) {
+			c.reply(now)
+		}
+	}
+}
+
+// answered handles the bot's answer to a question or choice.
+func (c *Customer) answered(now time.Time) {
+	c.env.net(record.Bot, c.intended, c.sent, now)
+	c.due = now
+	st := &c.script()[c.pc]
+	if st.Ask != nil && c.left > 1 && !c.has(fToHuman) {
+		c.left--
+		c.due = now.Add(st.Ask.Think.Sample(c.env.Rand))
+		c.schedule()
+		return
+	}
+	c.next()
+}
+
+// reply handles the agent's reply to the customer's chat message.
+func (c *Customer) reply(now time.Time) {
+	c.due = now
+	c.left--
+	if c.left <= 0 {
+		c.next()
+		return
+	}
+	c.due = now.Add(c.script()[c.pc].Chat.Think.Sample(c.env.Rand))
+	c.schedule()
+}
+
+// toHuman marks the conversation handed to a person, from the action in
+// flight.
+func (c *Customer) toHuman() {
+	if c.has(fToHuman) {
+		return
+	}
+	c.flags |= fToHuman
+	c.handoff = [2]time.Time{c.intended, c.sent}
+	c.env.Rec.Session(record.SessionToHuman)
+}
+
+func (c *Customer) unqueue() {
+	if c.has(fQueued) {
+		c.flags &^= fQueued
+		c.env.Rec.AddQueued(-1)
+	}
+}
+
+// armPatience sets the abandon timer, from the handoff.
+func (c *Customer) armPatience() {
+	if c.patience <= 0 {
+		return
+	}
+	c.patGen++
+	c.env.Sched.At(c.handoff[0].Add(c.patience), c, token(ctPatience, c.patGen))
+}
+
+// abandon gives up waiting in the queue: the customer closes and leaves.
+func (c *Customer) abandon() {
+	now := c.env.Sched.Now()
+	c.actGen++ // cancel the step in progress
+	c.outcome(record.SessionAbandoned)
+	c.wait = wAbandon
+	c.due = now
+	c.start(now)
+	c.request(&wire.Close{ClientID: c.cid(false), Conv: c.conv, Reason: "abandoned"})
+}
+
+// outcome counts how the session ended, once.
+func (c *Customer) outcome(ev record.SessionEvent) {
+	if c.has(fOutcome) || !c.has(fOpenAcked) {
+		return
+	}
+	c.flags |= fOutcome
+	c.env.Rec.Session(ev)
+}
+
+// ending is the outcome of a conversation ending now.
+func (c *Customer) ending() record.SessionEvent {
+	switch {
+	case c.has(fQueued):
+		return record.SessionAbandoned
+	case c.has(fAssigned):
+		return record.SessionCompleted
+	case c.has(fToHuman):
+		return record.SessionAbandoned
+	}
+	return record.SessionBotResolved
+}
+
+func (c *Customer) onClose(dev int, m *wire.Close, now time.Time) {
+	if m.Conv != c.conv || c.conv == 0 {
+		return
+	}
+	c.env.Ledger.Leave(c.conv, deviceKey(c.key, dev))
+	c.links[dev].resumes = false
+	if dev != 0 || c.has(fEnded) {
+		return
+	}
+	c.outcome(c.ending())
+	c.unqueue()
+	c.flags |= fEnded
+	switch c.wait {
+	case wAbandon:
+		c.finish()
+	case wBot, wPerson, wAgent, wReply, wClose:
+		c.due = now
+		c.next()
+	}
+}
+
+func (c *Customer) onError(dev int, m *wire.Error, now time.Time) {
+	env := c.env
+	if dev == 0 && c.has(fPending) && m.ClientID == c.pendingCID {
+		c.flags &^= fPending
+		if c.has(fMessage) {
+			env.Ledger.Acked(c.conv, m.ClientID, 0)
+		}
+		if m.Code == wire.CodeClosed {
+			// The conversation closed while the request was in flight (an
+			// agent's or the idle close crossing it): not an error; the
+			// close follows or came already.
+			return
+		}
+		env.Rec.Error(fmt.Sprint(int(m.Code)))
+		switch c.wait {
+		case wOpen, wBot, wPerson, wReply, wClose:
+			c.due = now
+			c.next()
+		}
+		return
+	}
+	env.Rec.Error(fmt.Sprint(int(m.Code)))
+}
+
+// finish ends the script: the customer leaves (closing its links) unless
+// the scenario keeps it connected.
+func (c *Customer) finish() {
+	if c.wait == wDone {
+		return
+	}
+	c.wait = wDone
+	c.actGen++
+	c.patGen++
+	if c.open() {
+		c.outcome(c.ending())
+	}
+	c.unqueue()
+	if c.env.Scenario.Customers.Stay {
+		return
+	}
+	if c.conv != 0 {
+		for i := range c.links {
+			c.env.Ledger.Leave(c.conv, deviceKey(c.key, i))
+		}
+	}
+	c.closeLinks()
+}
