@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver ci clean
+.PHONY: help build run test race lint fuzz bench bench-refserver stress ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,7 +32,11 @@ bench: ## every benchmark (BENCHTIME, COUNT)
 
 bench-refserver: ## the benchmarks whose figures RESULTS.md quotes
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) \
-	  ./refserver/wire ./refserver/routing ./refserver/bot ./refserver/fanout ./refserver/transport/gnet
+	  ./refserver/wire ./refserver/routing ./refserver/bot ./refserver/desk ./refserver/fanout \
+	  ./refserver/transport/gnet ./bench/record
+
+stress: ## the concurrent routing test at 100 agents and 3,000 customers
+	SWARMDESK_STRESS=1 $(GO) test -race -count=1 -run TestConcurrentRouting -v ./refserver/daemon
 
 ci: ## what CI runs
 	bash .ci/run
