@@ -1,0 +1,70 @@
+package swarm
+
+import (
+	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/behavior"
+)
+
+// timer is one pending actor timer, due at a scenario time.
+type timer struct {
+	at    time.Time
+	seq   uint64
+	a     behavior.Actor
+	token uint64
+}
+
+func (t *timer) before(u *timer) bool {
+	if !t.at.Equal(u.at) {
+		return t.at.Before(u.at)
+	}
+	return t.seq < u.seq
+}
+
+// timerHeap is a 4-ary min-heap of timers ordered by (at, seq): shallower
+// than a binary heap, so a push or pop touches fewer cache lines. Timers
+// due at the same time fire in the order they were set.
+type timerHeap []timer
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if !s[i].before(&s[p]) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s[n] = timer{}
+	s = s[:n]
+	i := 0
+	for {
+		first := 4*i + 1
+		if first >= n {
+			break
+		}
+		m := first
+		for c := first + 1; c < first+4 && c < n; c++ {
+			if s[c].before(&s[m]) {
+				m = c
+			}
+		}
+		if !s[m].before(&s[i]) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}

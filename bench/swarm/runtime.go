@@ -1,0 +1,294 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+)
+
+// Errors returned by the runtime and its links. They are matched with
+// errors.Is.
+var (
+	// ErrClosed means the runtime is closed or closing.
+	ErrClosed = errors.New("swarm: runtime closed")
+	// ErrLinkClosed means a Send on a link that ended.
+	ErrLinkClosed = errors.New("swarm: link closed")
+	// ErrDialQueueFull means more dials are waiting than the queue holds.
+	ErrDialQueueFull = errors.New("swarm: dial queue full")
+)
+
+// Options configure a Runtime.
+type Options struct {
+	// Addr is the server's long-connection address, host:port.
+	Addr string
+	// Loops is the number of event loops (gnet clients); 0 means one per
+	// core.
+	Loops int
+	// Timescale is scenario seconds per wall second; 0 means 1.
+	Timescale float64
+	// Start is the scenario time when the runtime starts; zero means now.
+	Start time.Time
+	// Dialers is the number of dial goroutines; 0 means 4 per loop.
+	Dialers int
+	// SourceAddrs is how many loopback source addresses (127.0.0.1, .2,
+	// ...) dials rotate over when Addr is loopback. 0 or 1 lets the kernel
+	// choose until a dial fails with EADDRNOTAVAIL, then adds addresses.
+	SourceAddrs int
+	// MaxFrame bounds a server frame's body; 0 means wire.DefaultMaxFrame.
+	MaxFrame int
+	// DialTimeout bounds one TCP dial; 0 means 5s.
+	DialTimeout time.Duration
+	// DialQueue is how many dials may wait for a worker; 0 means 65536.
+	DialQueue int
+}
+
+// maxSourceAddrs is the most loopback source addresses used.
+const maxSourceAddrs = 250
+
+// Runtime runs actors on real connections: K loops, each with a gnet
+// client and a timer heap, and a pool of dial workers. Create it with New
+// and end it with Close.
+type Runtime struct {
+	opts      Options
+	loops     []*Loop
+	start     time.Time // scenario time at wallStart
+	wallStart time.Time // carries the monotonic reading
+	loopback  bool
+	srcAddrs  atomic.Int32 // loopback source addresses in use
+	srcNext   atomic.Uint32
+	dials     chan *link
+	stop      chan struct{}
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	closeOnce sync.Once
+	bufs      sync.Pool // *[]byte for AsyncWrite
+
+	// Dialed counts connections enrolled; DialErrors dials that failed.
+	dialed, dialErrors atomic.Int64
+}
+
+// New starts a runtime against opts.Addr: its loops, their timer
+// goroutines and the dial workers.
+func New(opts Options) (*Runtime, error) {
+	if opts.Addr == "" {
+		return nil, errors.New("swarm: new runtime: no server address")
+	}
+	host, _, err := net.SplitHostPort(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("swarm: new runtime: address %q: %w", opts.Addr, err)
+	}
+	if opts.Loops <= 0 {
+		opts.Loops = runtime.NumCPU()
+	}
+	if opts.Timescale <= 0 {
+		opts.Timescale = 1
+	}
+	if opts.Dialers <= 0 {
+		opts.Dialers = 4 * opts.Loops
+	}
+	if opts.MaxFrame <= 0 {
+		opts.MaxFrame = wire.DefaultMaxFrame
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 5 * time.Second
+	}
+	if opts.DialQueue <= 0 {
+		opts.DialQueue = 1 << 16
+	}
+	ip := net.ParseIP(host)
+	rt := &Runtime{
+		opts:      opts,
+		wallStart: time.Now(),
+		loopback:  ip != nil && ip.IsLoopback() && ip.To4() != nil,
+		dials:     make(chan *link, opts.DialQueue),
+		stop:      make(chan struct{}),
+	}
+	rt.start = opts.Start
+	if rt.start.IsZero() {
+		rt.start = rt.wallStart.Round(0)
+	}
+	rt.srcAddrs.Store(int32(min(max(opts.SourceAddrs, 1), maxSourceAddrs)))
+	rt.ctx, rt.cancel = context.WithCancel(context.Background())
+	for i := range opts.Loops {
+		lp, err := newLoop(rt, i)
+		if err != nil {
+			rt.Close()
+			return nil, fmt.Errorf("swarm: new runtime: loop %d: %w", i, err)
+		}
+		rt.loops = append(rt.loops, lp)
+		rt.wg.Add(1)
+		go lp.timers()
+	}
+	for range opts.Dialers {
+		rt.wg.Add(1)
+		go rt.dialWorker()
+	}
+	return rt, nil
+}
+
+// Loops returns the runtime's loops; place each actor on one and give it
+// that loop as its Scheduler and Dialer.
+func (rt *Runtime) Loops() []*Loop { return rt.loops }
+
+// Loop returns loop i modulo the number of loops, to spread actors.
+func (rt *Runtime) Loop(i int) *Loop { return rt.loops[i%len(rt.loops)] }
+
+// Now returns the current scenario time.
+func (rt *Runtime) Now() time.Time {
+	return rt.start.Add(time.Duration(float64(time.Since(rt.wallStart)) * rt.opts.Timescale))
+}
+
+// Timescale returns scenario seconds per wall second.
+func (rt *Runtime) Timescale() float64 { return rt.opts.Timescale }
+
+// wall converts a span of scenario time to wall time, rounded up.
+func (rt *Runtime) wall(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(float64(d)/rt.opts.Timescale) + 1
+}
+
+// Stats are the runtime's counters.
+type Stats struct {
+	// Dialed is the number of connections enrolled.
+	Dialed int64
+	// DialErrors is the number of dials that failed.
+	DialErrors int64
+	// Open is the number of links open now.
+	Open int64
+	// SourceAddrs is the number of loopback source addresses in use.
+	SourceAddrs int
+}
+
+// Stats returns the runtime's counters.
+func (rt *Runtime) Stats() Stats {
+	s := Stats{Dialed: rt.dialed.Load(), DialErrors: rt.dialErrors.Load(), SourceAddrs: int(rt.srcAddrs.Load())}
+	for _, lp := range rt.loops {
+		s.Open += lp.open.Load()
+	}
+	return s
+}
+
+// Close stops the timers and the dial workers, then the gnet clients,
+// which closes every connection. Actors are not told: no Dropped is
+// reported for links closed by Close. It waits for every goroutine the
+// runtime started.
+func (rt *Runtime) Close() {
+	rt.closeOnce.Do(func() {
+		rt.closing.Store(true)
+		close(rt.stop)
+		rt.cancel()
+		rt.wg.Wait()
+		for _, lp := range rt.loops {
+			_ = lp.cli.Stop()
+		}
+	})
+}
+
+// dialWorker dials queued links until the runtime stops.
+func (rt *Runtime) dialWorker() {
+	defer rt.wg.Done()
+	for {
+		select {
+		case <-rt.stop:
+			return
+		case l := <-rt.dials:
+			rt.dial(l)
+		}
+	}
+}
+
+// dial connects l and enrolls it in its loop's client; OnOpen takes it
+// from there. A failure is reported to the actor as Dropped.
+func (rt *Runtime) dial(l *link) {
+	lp := l.loop
+	lp.mu.Lock()
+	abandoned := l.state != stDialing
+	lp.mu.Unlock()
+	if abandoned {
+		return
+	}
+	c, err := rt.connect()
+	if err == nil {
+		_, err = lp.cli.EnrollContext(c, l)
+		if err != nil {
+			err = fmt.Errorf("enroll: %w", err)
+		}
+	}
+	if err == nil {
+		rt.dialed.Add(1)
+		return
+	}
+	rt.dialErrors.Add(1)
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	if l.state != stDialing {
+		return
+	}
+	l.state = stDropped
+	l.pending = nil
+	if !rt.closing.Load() {
+		l.a.Dropped(int(l.dev), fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, err))
+	}
+}
+
+// connect dials the server once, from a rotating loopback source address
+// when several are in use, adding one on EADDRNOTAVAIL.
+func (rt *Runtime) connect() (net.Conn, error) {
+	for {
+		n := rt.srcAddrs.Load()
+		d := net.Dialer{Timeout: rt.opts.DialTimeout}
+		if rt.loopback && n > 1 {
+			i := rt.srcNext.Add(1) % uint32(n)
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i))}
+			d.Control = func(_, _ string, c syscall.RawConn) error {
+				var serr error
+				err := c.Control(func(fd uintptr) {
+					// Choose the port at connect, per (source, destination), so
+					// that one address serves more than the ephemeral range.
+					serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+				})
+				return errors.Join(err, serr)
+			}
+		}
+		c, err := d.DialContext(rt.ctx, "tcp", rt.opts.Addr)
+		if err == nil {
+			return c, nil
+		}
+		if rt.loopback && errors.Is(err, syscall.EADDRNOTAVAIL) && n < maxSourceAddrs {
+			rt.srcAddrs.CompareAndSwap(n, n+1)
+			continue
+		}
+		return nil, err
+	}
+}
+
+// getBuf returns a pooled buffer for an asynchronous write.
+func (rt *Runtime) getBuf() *[]byte {
+	if b, ok := rt.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 256)
+	return &b
+}
+
+// putBuf returns a buffer to the pool, unless it grew large.
+func (rt *Runtime) putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		*b = (*b)[:0]
+		rt.bufs.Put(b)
+	}
+}

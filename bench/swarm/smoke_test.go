@@ -1,0 +1,164 @@
+package swarm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/behavior"
+	"github.com/swarmdesk/swarmdesk/bench/record"
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/refserver/refservertest"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+// arrivals is an actor that starts a customer when each of its timers
+// fires; one per loop, its fields read under that loop's lock.
+type arrivals struct {
+	env       *behavior.Env
+	customers []*behavior.Customer
+}
+
+// Receive implements behavior.Actor.
+func (a *arrivals) Receive(int, wire.Msg) {}
+
+// Dropped implements behavior.Actor.
+func (a *arrivals) Dropped(int, error) {}
+
+// Timer implements behavior.Actor: customer number tok arrives.
+func (a *arrivals) Timer(tok uint64) {
+	c := behavior.NewCustomer(a.env, fmt.Sprintf("cust-%d", tok))
+	a.customers = append(a.customers, c)
+	c.Start()
+}
+
+// TestSmokeScenario plays the smoke scenario's customers and agents over
+// real TCP against an in-process refserver, two loops, at 4x the
+// scenario's own timescale.
+func TestSmokeScenario(t *testing.T) {
+	sc, err := scenario.LoadNamed("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := sc.Corpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	timescale := sc.Timescale * 4
+	srv := refservertest.NewServer()
+	defer srv.Close()
+	start := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	rt, err := New(Options{Addr: srv.Addr, Loops: 2, Timescale: timescale, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	rec, err := record.New(record.DefaultConfig(), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	arr := make([]*arrivals, len(rt.Loops()))
+	for i, lp := range rt.Loops() {
+		env := &behavior.Env{
+			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
+			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
+			Tenant: scenario.DemoTenant, Timescale: timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
+		}
+		arr[i] = &arrivals{env: env}
+	}
+	agents := 0
+	for _, g := range sc.Agents.Groups {
+		for i := range g.Count {
+			lp := rt.Loop(agents)
+			a := arr[lp.Index()]
+			lp.Do(func() { behavior.NewAgent(a.env, fmt.Sprintf("agent-%s-%d", g.Group, i), g.Group, g.MaxChats).Start() })
+			agents++
+		}
+	}
+	sched := sc.Schedule()
+	r := rand.New(rand.NewPCG(sc.Seed, 2))
+	total := 0
+	for off := time.Duration(0); ; total++ {
+		at, ok := sched.NextArrival(off, r)
+		if !ok {
+			break
+		}
+		off = at
+		lp := rt.Loop(total)
+		lp.Do(func() { lp.At(start.Add(at), arr[lp.Index()], uint64(total)) })
+	}
+	if total < 10 {
+		t.Fatalf("only %d arrivals scheduled", total)
+	}
+
+	wallStart := time.Now()
+	limit := rt.wall(time.Duration(sc.Duration)) + 60*time.Second
+	done, arrived := 0, 0
+	for {
+		done, arrived = 0, 0
+		for i, lp := range rt.Loops() {
+			lp.Do(func() {
+				arrived += len(arr[i].customers)
+				for _, c := range arr[i].customers {
+					if c.Done() {
+						done++
+					}
+				}
+			})
+		}
+		if arrived == total && done == total {
+			break
+		}
+		if time.Since(wallStart) > limit {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	elapsed := time.Since(wallStart)
+	stats := rt.Stats()
+	var lag time.Duration
+	for _, lp := range rt.Loops() {
+		lag = max(lag, lp.MaxTimerLag())
+	}
+	end := rt.Now()
+	rt.Close()
+	if err := rec.Close(end); err != nil {
+		t.Fatal(err)
+	}
+	res, err := rec.Result(reports.Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range res.Latency {
+		if l.Count > 0 {
+			t.Logf("%-12s n=%-5d p50=%8.1fms p99=%9.1fms raw.p99=%9.1fms", name, l.Count, l.P50Ms, l.P99Ms, l.Raw.P99Ms)
+		}
+	}
+	t.Logf("customers %d/%d done, %d agents, wall %v at timescale %v, runtime %+v, max timer lag %v", done, total, agents, elapsed.Round(time.Millisecond), timescale, stats, lag)
+	t.Logf("sessions %+v, messages %+v, errors %v", res.Sessions, res.Messages, res.Errors)
+	if arrived != total || done != total {
+		t.Errorf("%d of %d customers arrived, %d finished their script", arrived, total, done)
+	}
+	s := res.Sessions
+	if s.Started != int64(total) || s.BotResolved+s.Abandoned+s.Completed != s.Started {
+		t.Errorf("sessions %+v: want %d started and every one ended", s, total)
+	}
+	m := res.Messages
+	if m.Sent == 0 || m.Delivered == 0 {
+		t.Errorf("no messages sent or delivered: %+v", m)
+	}
+	if m.Lost != 0 || m.Duplicated != 0 || m.Reordered != 0 {
+		t.Errorf("ledger: lost %d, duplicated %d, reordered %d; want 0", m.Lost, m.Duplicated, m.Reordered)
+	}
+	for _, name := range []string{"delivery", "ack"} {
+		if res.Latency[name].Count == 0 {
+			t.Errorf("no %s latency recorded", name)
+		}
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("errors: %v", res.Errors)
+	}
+}
