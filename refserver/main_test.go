@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmdesk/swarmdesk/refserver/child"
 	rt "github.com/swarmdesk/swarmdesk/refserver/refservertest"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
@@ -17,11 +18,11 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin, err := rt.Build(t.TempDir())
+	bin, err := child.Build(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := rt.StartProcess(bin, "--loops", "1")
+	p, err := child.Start(bin, "--loops", "1")
 	if err != nil {
 		t.Fatal(err)
 	}

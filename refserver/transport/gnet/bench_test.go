@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmdesk/swarmdesk/refserver/child"
 	rt "github.com/swarmdesk/swarmdesk/refserver/refservertest"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
@@ -132,7 +133,7 @@ func refserverBinary(b *testing.B) string {
 			buildErr = err
 			return
 		}
-		binPath, buildErr = rt.Build(dir)
+		binPath, buildErr = child.Build(dir)
 	})
 	if buildErr != nil {
 		b.Fatal(buildErr)
@@ -156,7 +157,7 @@ func BenchmarkBroadcastProcess(b *testing.B) {
 	for _, tc := range []struct{ want, burst int }{{5_000, 1}, {5_000, 16}, {19_000, 1}} {
 		n := fdBudget(b, tc.want, 1)
 		b.Run(fmt.Sprintf("customers=%d/burst=%d", n, tc.burst), func(b *testing.B) {
-			p, err := rt.StartProcess(bin, "--loops", "2")
+			p, err := child.Start(bin, "--loops", "2")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,8 @@
-package refservertest
+// Package child runs refserver as a child process, so that its CPU and
+// memory are its own (DESIGN.md §5), and reads its usage from /proc. It
+// imports nothing of the server: bench's embedded default and the tests
+// that measure the server from outside both use it.
+package child
 
 import (
 	"bufio"
@@ -27,8 +31,9 @@ func Build(dir string) (string, error) {
 // Process is a refserver running as a child process, so that its CPU and
 // memory are its own and can be read from /proc.
 type Process struct {
-	// Addr and AdminURL are as for Server.
-	Addr     string
+	// Addr is the long-connection address, host:port.
+	Addr string
+	// AdminURL is the admin endpoint's base URL, http://host:port.
 	AdminURL string
 
 	cmd  *exec.Cmd
@@ -38,9 +43,9 @@ type Process struct {
 
 var servingLine = regexp.MustCompile(`msg="refserver serving" listen=(\S+) admin=(\S+)`)
 
-// StartProcess runs the refserver binary bin on free loopback ports with
+// Start runs the refserver binary bin on free loopback ports with
 // the extra args, and waits until it serves.
-func StartProcess(bin string, args ...string) (*Process, error) {
+func Start(bin string, args ...string) (*Process, error) {
 	args = append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
