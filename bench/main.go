@@ -1,0 +1,178 @@
+// Command bench drives a chat server with simulated customers and agents and
+// measures it honestly (DESIGN.md §5).
+//
+//	go run ./bench run                       # the smoke scenario against an embedded refserver
+//	go run ./bench run peak-hour --rate 5    # an embedded scenario, with an override
+//	go run ./bench run my.yaml --target host:7400 --out results/mine
+//
+// Exit status: 0 every objective met, 1 an objective failed or the run is
+// invalid, 2 bad usage, bad scenario or setup failure.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/swarmdesk/swarmdesk/bench/runner"
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+const usage = `usage: bench <command> [arguments]
+
+commands:
+  run [scenario]   play a scenario (name or file; default smoke) on real connections
+  sim              play a scenario in virtual time        (not implemented yet)
+  plan             size a deployment from a scenario      (not implemented yet)
+  report           render a result document               (not implemented yet)
+  compare          compare result documents               (not implemented yet)
+  merge            merge the shards of a split run        (not implemented yet)
+
+Run "bench run --help" for run's flags and examples.
+`
+
+const runExamples = `
+examples:
+  bench run                                 smoke scenario against an embedded refserver
+  bench run peak-hour --duration 2m         an embedded scenario, shortened
+  bench run ./my.yaml --rate 3 --agents 20  a scenario file, with overrides
+  bench run --target 10.0.0.5:7400          drive any server that speaks the protocol
+  bench run --out results/today --seed 7    choose the output directory and seed
+
+exit status: 0 all objectives met, 1 an objective failed or the run is invalid,
+2 bad usage, bad scenario or setup failure.
+`
+
+// notImplemented maps the commands still to come to their issues.
+var notImplemented = map[string]int{"sim": 4, "plan": 4, "report": 5, "compare": 5, "merge": 5}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+	code, err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil {
+		log.Print(err)
+	}
+	os.Exit(code)
+}
+
+// run runs bench with args and returns its exit status.
+func run(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2, nil
+	}
+	switch cmd := args[0]; cmd {
+	case "run":
+		return runCmd(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0, nil
+	default:
+		if n, ok := notImplemented[cmd]; ok {
+			return 2, fmt.Errorf("%s: not implemented yet (issue %d)", cmd, n)
+		}
+		fmt.Fprint(stderr, usage)
+		return 2, fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+// runCmd is "bench run".
+func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: bench run [scenario] [flags]\n\nflags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, runExamples)
+	}
+	var (
+		opts      runner.Options
+		duration  time.Duration
+		rate      float64
+		customers int
+		agents    int
+		seed      uint64
+		timescale float64
+	)
+	fs.StringVar(&opts.Target, "target", "", "server address host:port (default: start an embedded refserver)")
+	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/<scenario>-<UTC time>)")
+	fs.DurationVar(&duration, "duration", 0, "scenario duration in scenario time; phases are stretched to it")
+	fs.Float64Var(&rate, "rate", 0, "base arrival rate, customers per second of scenario time")
+	fs.IntVar(&customers, "customers", 0, "customers: the population, or the expected sessions of Poisson arrivals")
+	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
+	fs.Uint64Var(&seed, "seed", 0, "seed of the run's random choices")
+	fs.Float64Var(&timescale, "timescale", 0, "scenario seconds played per wall second")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0, nil
+		}
+		return 2, err
+	}
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		opts.Scenario = fs.Arg(0)
+	default:
+		fs.Usage()
+		return 2, fmt.Errorf("run: one scenario at most, got %q", fs.Args())
+	}
+	o := &opts.Overrides
+	if fs.Changed("duration") {
+		o.Duration = &duration
+	}
+	if fs.Changed("rate") {
+		o.Rate = &rate
+	}
+	if fs.Changed("customers") {
+		o.Customers = &customers
+	}
+	if fs.Changed("agents") {
+		o.Agents = &agents
+	}
+	if fs.Changed("seed") {
+		o.Seed = &seed
+	}
+	if fs.Changed("timescale") {
+		o.Timescale = &timescale
+	}
+	opts.Progress = stderr
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := runner.Run(ctx, opts)
+	if res != nil {
+		if serr := runner.Summary(stdout, res); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return 2, err
+	}
+	if !runner.Passed(res) {
+		return 1, errors.New("run: " + failure(res))
+	}
+	return 0, nil
+}
+
+// failure says why a result did not pass.
+func failure(res *reports.Result) string {
+	if !res.Valid {
+		return "the run is invalid"
+	}
+	n := 0
+	for _, o := range res.Objectives {
+		if !o.Pass {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d of %d objectives failed", n, len(res.Objectives))
+}

@@ -1,0 +1,487 @@
+// Package runner is bench run: it plays a scenario on real connections
+// against a server (by default refserver, started as a child process so that
+// its CPU and memory are its own), measures it with bench/record and returns
+// the result document, with the scenario's objectives evaluated.
+//
+// It wires the parts that already exist: bench/scenario says what to play,
+// bench/behavior plays each customer and agent, bench/swarm runs them on gnet
+// event loops over TCP, bench/record measures, and refserver/child runs the
+// embedded server. It imports no server transport (DESIGN.md §3).
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/behavior"
+	"github.com/swarmdesk/swarmdesk/bench/record"
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/bench/swarm"
+	"github.com/swarmdesk/swarmdesk/refserver/child"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+// Errors classifying why Run failed, matched with errors.Is; bench maps
+// both to exit status 2 (DESIGN.md §4).
+var (
+	// ErrScenario means the scenario could not be loaded, or is invalid
+	// as given or after the overrides. The wrapped error names the file,
+	// line and field.
+	ErrScenario = errors.New("bad scenario")
+	// ErrSetup means the run could not be set up: the embedded server
+	// could not be built or started, the output directory could not be
+	// written, the runtime could not start.
+	ErrSetup = errors.New("setup failed")
+)
+
+// DefaultScenario is the scenario played when Options.Scenario is empty.
+const DefaultScenario = "smoke"
+
+// Options configure a run.
+type Options struct {
+	// Scenario is an embedded scenario's name or a scenario file's path.
+	// Default "smoke".
+	Scenario string
+	// Target is the server's address, host:port; "" starts refserver as a
+	// child process on loopback and stops it after the run.
+	Target string
+	// Overrides change the scenario's common fields (flags over files).
+	Overrides scenario.Overrides
+	// OutDir is where result.json and the .hlog files go. Default
+	// results/<scenario>-<UTC timestamp>.
+	OutDir string
+	// Progress receives a progress line every second and notices (the run
+	// being capped, the server being built); nil discards them.
+	Progress io.Writer
+	// ServerBinary is a refserver binary to run as the embedded server
+	// instead of building one; used only without Target.
+	ServerBinary string
+	// LateBound is how late a scheduled action may start before it counts
+	// as late (and too many late ones make the run invalid); 0 means
+	// record.DefaultConfig's 10ms.
+	LateBound time.Duration
+	// Loops is the number of event loops; 0 means one per core.
+	Loops int
+	// Grace bounds how long, after the scenario's wall duration, the run
+	// waits for sessions still in progress. Default 30s.
+	Grace time.Duration
+}
+
+// ResultFile is the name of the result document in Options.OutDir.
+const ResultFile = "result.json"
+
+// Passed reports whether res is a run bench exits 0 for: valid, with every
+// objective met.
+func Passed(res *reports.Result) bool {
+	if res == nil || !res.Valid {
+		return false
+	}
+	for _, o := range res.Objectives {
+		if !o.Pass {
+			return false
+		}
+	}
+	return true
+}
+
+// arrivals is an actor that starts a customer when each of its timers
+// fires; one per loop, its fields read under that loop's lock.
+type arrivals struct {
+	env       *behavior.Env
+	customers []*behavior.Customer
+}
+
+// Receive implements behavior.Actor.
+func (a *arrivals) Receive(int, wire.Msg) {}
+
+// Dropped implements behavior.Actor.
+func (a *arrivals) Dropped(int, error) {}
+
+// Timer implements behavior.Actor: customer number tok arrives.
+func (a *arrivals) Timer(tok uint64) {
+	c := behavior.NewCustomer(a.env, "cust-"+strconv.FormatUint(tok, 10))
+	a.customers = append(a.customers, c)
+	c.Start()
+}
+
+// Run plays the scenario opts names and returns its result, written to
+// opts.OutDir. A run that fails its objectives or is invalid is not an error:
+// Passed tells. Errors wrap ErrScenario or ErrSetup. Cancelling ctx ends the
+// run early; the result is then marked invalid.
+func Run(ctx context.Context, opts Options) (*reports.Result, error) {
+	out := opts.Progress
+	if out == nil {
+		out = io.Discard
+	}
+	name := opts.Scenario
+	if name == "" {
+		name = DefaultScenario
+	}
+	sc, err := scenario.LoadNamed(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
+	}
+	if err := sc.Apply(opts.Overrides); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
+	}
+	if sc.Customers.Arrival != scenario.ArrivalPoisson {
+		return nil, fmt.Errorf("%w: %s: customers.arrival %s: bench run plays poisson arrivals only so far", ErrScenario, name, sc.Customers.Arrival)
+	}
+	if sc.Broadcast.Enabled() {
+		fmt.Fprintf(out, "note: broadcasts are not played yet; broadcast latency will be empty\n")
+	}
+	corpus, err := sc.Corpus()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
+	}
+	if err := fitLimit(sc, opts.Target == "", out); err != nil {
+		return nil, err
+	}
+
+	dir := opts.OutDir
+	if dir == "" {
+		dir = filepath.Join("results", sc.Name+"-"+time.Now().UTC().Format("20060102T150405Z"))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
+	}
+
+	addr, target := opts.Target, opts.Target
+	var srv *child.Process
+	if addr == "" {
+		bin := opts.ServerBinary
+		if bin == "" {
+			var err error
+			if bin, err = buildServer(out); err != nil {
+				return nil, err
+			}
+		}
+		var args []string
+		if len(sc.Tenants) > 0 && sc.Tenants[0].File != "" {
+			args = append(args, "--config", sc.Path(sc.Tenants[0].File))
+		}
+		srv, err = child.Start(bin, args...)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		defer func() { _ = srv.Stop() }()
+		addr = srv.Addr
+		target = "embedded refserver " + addr
+		fmt.Fprintf(out, "started embedded refserver (pid %d) on %s\n", srv.Pid(), addr)
+	}
+	return play(ctx, sc, corpus, opts, dir, addr, target, srv, out)
+}
+
+// fitLimit sizes the run to the file-descriptor limit, raising the soft limit
+// first and scaling the arrivals down if it is still short, and says so.
+func fitLimit(sc *scenario.Scenario, embedded bool, out io.Writer) error {
+	need := sc.PeakConnections()
+	limit, err := swarm.Limit()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	if need <= limit {
+		return nil
+	}
+	if _, err := swarm.RaiseLimit(); err == nil {
+		if limit, err = swarm.Limit(); err != nil {
+			return fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+	}
+	if need <= limit {
+		fmt.Fprintf(out, "raised the open-file limit: %d connections allowed, %d needed at the peak\n", limit, need)
+		return nil
+	}
+	sessions := sc.Schedule().Sessions()
+	n := int(math.Floor(sessions * float64(limit-sc.AgentCount()-1) / float64(need)))
+	if n < 1 {
+		return fmt.Errorf("%w: the open-file limit allows %d connections; the scenario needs %d at its peak", ErrSetup, limit, need)
+	}
+	if err := sc.Apply(scenario.Overrides{Customers: &n}); err != nil {
+		return fmt.Errorf("%w: capping the run: %w", ErrScenario, err)
+	}
+	fmt.Fprintf(out, "capped the run to the open-file limit (RLIMIT_NOFILE): %d connections allowed, %d needed at the peak; about %d customers instead of %.0f\n",
+		limit, need, n, sessions)
+	return nil
+}
+
+// buildServer compiles refserver into the user's cache directory; go build's
+// own cache makes a rebuild of an unchanged tree quick.
+func buildServer(out io.Writer) (string, error) {
+	if _, err := exec.LookPath("go"); err != nil {
+		return "", fmt.Errorf("%w: the embedded refserver is built with the go command, which is not on PATH: install Go, or run a server and pass --target host:port", ErrSetup)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "swarmdesk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("%w: cache directory: %w", ErrSetup, err)
+	}
+	fmt.Fprintf(out, "building refserver into %s ...\n", dir)
+	bin, err := child.Build(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w (the embedded refserver is built from this module's source: run bench from the repository, or pass --target)", ErrSetup, err)
+	}
+	return bin, nil
+}
+
+// play runs the scenario against addr and fills the result.
+func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, out io.Writer) (*reports.Result, error) {
+	genCPU0, genRSS0, _ := child.ProcUsage(os.Getpid())
+	var srvCPU0 time.Duration
+	if srv != nil {
+		srvCPU0, _, _ = srv.Usage()
+	}
+
+	start := time.Now().UTC()
+	rt, err := swarm.New(swarm.Options{Addr: addr, Loops: opts.Loops, Timescale: sc.Timescale, Start: start})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	var closeOnce sync.Once
+	closeRT := func() { closeOnce.Do(rt.Close) }
+	defer closeRT()
+	cfg := record.DefaultConfig()
+	cfg.Dir = dir
+	if opts.LateBound > 0 {
+		cfg.LateBound = opts.LateBound
+	}
+	// One recording interval per wall second: the recorder's clock is
+	// scenario time.
+	cfg.Interval = time.Duration(float64(time.Second) * sc.Timescale)
+	rec, err := record.New(cfg, start)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	recClosed := false
+	defer func() {
+		if !recClosed {
+			_ = rec.Close(rt.Now())
+		}
+	}()
+
+	loops := rt.Loops()
+	arr := make([]*arrivals, len(loops))
+	for i, lp := range loops {
+		env := &behavior.Env{
+			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
+			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
+			Tenant: tenantOf(sc), Timescale: sc.Timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
+		}
+		arr[i] = &arrivals{env: env}
+	}
+	agents := 0
+	for _, g := range sc.Agents.Groups {
+		for i := range g.Count {
+			lp := rt.Loop(agents)
+			a := arr[lp.Index()]
+			id := fmt.Sprintf("agent-%s-%d", g.Group, i)
+			lp.Do(func() { behavior.NewAgent(a.env, id, g.Group, g.MaxChats).Start() })
+			agents++
+		}
+	}
+	sched := sc.Schedule()
+	r := rand.New(rand.NewPCG(sc.Seed, 2))
+	total := 0
+	for off := time.Duration(0); ; total++ {
+		at, ok := sched.NextArrival(off, r)
+		if !ok {
+			break
+		}
+		off = at
+		lp := rt.Loop(total)
+		tok := uint64(total)
+		lp.Do(func() { lp.At(start.Add(at), arr[lp.Index()], tok) })
+	}
+	fmt.Fprintf(out, "playing %s: %d agents, %d customers over %v of scenario time at %gx (%v wall), against %s\n",
+		sc.Name, agents, total, time.Duration(sc.Duration), sc.Timescale, sc.WallDuration().Round(time.Millisecond), target)
+
+	wallStart := time.Now()
+	grace := opts.Grace
+	if grace <= 0 {
+		grace = 30 * time.Second
+	}
+	deadline := wallStart.Add(sc.WallDuration() + grace)
+	var (
+		peakSrvRSS, peakOpen  int64
+		interrupted, timedOut bool
+		arrived, done         int
+	)
+	count := func() {
+		arrived, done = 0, 0
+		for i, lp := range loops {
+			lp.Do(func() {
+				arrived += len(arr[i].customers)
+				for _, c := range arr[i].customers {
+					if c.Done() {
+						done++
+					}
+				}
+			})
+		}
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			interrupted = true
+			break loop
+		case <-tick.C:
+			if _, err := rec.Tick(rt.Now()); err != nil {
+				return nil, fmt.Errorf("%w: recording: %w", ErrSetup, err)
+			}
+			count()
+			st := rt.Stats()
+			peakOpen = max(peakOpen, st.Open)
+			if srv != nil {
+				if _, rss, err := srv.Usage(); err == nil {
+					peakSrvRSS = max(peakSrvRSS, rss)
+				}
+			}
+			progress(out, time.Since(wallStart), sched, rt.Now().Sub(start), arrived, done, total, st, rec)
+		case <-poll.C:
+			count()
+			if arrived == total && done == total {
+				break loop
+			}
+			if time.Now().After(deadline) {
+				timedOut = true
+				break loop
+			}
+		}
+	}
+	elapsed := time.Since(wallStart)
+	var lag time.Duration
+	for _, lp := range loops {
+		lag = max(lag, lp.MaxTimerLag())
+	}
+	st := rt.Stats()
+	peakOpen = max(peakOpen, st.Open)
+	end := rt.Now()
+	closeRT()
+	recClosed = true
+	if err := rec.Close(end); err != nil {
+		return nil, fmt.Errorf("%w: recording: %w", ErrSetup, err)
+	}
+
+	file := sc.File()
+	if file == "" {
+		file = "embedded:" + sc.Name
+	}
+	res, err := rec.Result(reports.Run{
+		Tool: "swarmdesk bench", ToolVersion: version(), Scenario: sc.Name, ScenarioFile: file,
+		Seed: sc.Seed, Shard: reports.ShardIndex{Index: 0, Count: 1}, Target: target,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: result: %w", ErrSetup, err)
+	}
+	if interrupted {
+		res.Invalidate(fmt.Sprintf("interrupted after %v: %v", elapsed.Round(time.Millisecond), context.Cause(ctx)))
+	}
+	if timedOut {
+		res.Invalidate(fmt.Sprintf("%d of %d customers arrived and %d finished their script within %v of the scenario's end", arrived, total, done, grace))
+	}
+
+	genCPU, _, _ := child.ProcUsage(os.Getpid())
+	genPeak := peakRSSSelf(genRSS0)
+	res.Generator = reports.Resources{
+		Source: "self", CPUSeconds: (genCPU - genCPU0).Seconds(), PeakRSSBytes: genPeak, Connections: peakOpen,
+	}
+	if peakOpen > 0 && genPeak > genRSS0 {
+		res.Generator.BytesPerConnection = float64(genPeak-genRSS0) / float64(peakOpen)
+	}
+	if srv != nil {
+		res.Server.Source = fmt.Sprintf("pid %d", srv.Pid())
+		if cpu, rss, err := srv.Usage(); err == nil {
+			res.Server.CPUSeconds = (cpu - srvCPU0).Seconds()
+			res.Server.PeakRSSBytes = max(peakSrvRSS, rss)
+		}
+	} else {
+		res.Server.Source = "not sampled: " + addr
+	}
+	res.Objectives = Evaluate(sc, res)
+	if lag > 0 {
+		fmt.Fprintf(out, "done in %v; max timer lag %v\n", elapsed.Round(time.Millisecond), lag.Round(time.Microsecond))
+	}
+	if err := reports.WriteFile(filepath.Join(dir, ResultFile), res); err != nil {
+		return res, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	return res, nil
+}
+
+// tenantOf returns the tenant the customers use: the scenario's first, or the
+// demo tenant.
+func tenantOf(sc *scenario.Scenario) string {
+	if len(sc.Tenants) > 0 && sc.Tenants[0].ID != "" {
+		return sc.Tenants[0].ID
+	}
+	return scenario.DemoTenant
+}
+
+// progress prints one progress line.
+func progress(w io.Writer, elapsed time.Duration, sched scenario.Schedule, off time.Duration, arrived, done, total int, st swarm.Stats, rec *record.Recorder) {
+	phase := "end"
+	if i := sched.Phase(off); i >= 0 {
+		phase = sched.Segments[i].Name
+	}
+	m := rec.Ledger().Counts()
+	p99 := "-"
+	if s, err := rec.Summary(record.Delivery, false); err == nil && s.Count > 0 {
+		p99 = fmt.Sprintf("%.1fms", s.P99Ms)
+	}
+	fmt.Fprintf(w, "%6.1fs %-8s sessions started %d/%d finished %d  conns %d  msgs sent %d delivered %d  delivery p99 %s  errors %d\n",
+		elapsed.Seconds(), phase, arrived, total, done, st.Open, m.Sent, m.Delivered, p99, st.DialErrors+m.Lost+m.Duplicated+m.Reordered)
+}
+
+// peakRSSSelf returns this process's peak resident set (VmHWM), or floor if
+// it cannot be read.
+func peakRSSSelf(floor int64) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return floor
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return max(floor, kb<<10)
+				}
+			}
+		}
+	}
+	return floor
+}
+
+// version returns the module version or VCS revision of the binary.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	return bi.Main.Version
+}

@@ -1,0 +1,159 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/record"
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/refserver/child"
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+// TestRunSmoke plays a shortened smoke scenario against an embedded child
+// refserver and checks what bench run's exit 0 rests on.
+func TestRunSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds refserver and runs it for seconds")
+	}
+	bin, err := child.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dur := 3 * time.Minute // broadcast.at is 2m30s
+	out := filepath.Join(t.TempDir(), "out")
+	var progress bytes.Buffer
+	res, err := Run(context.Background(), Options{
+		Scenario: "smoke", ServerBinary: bin, OutDir: out, Progress: &progress,
+		Overrides: scenario.Overrides{Duration: &dur},
+		// The race detector slows the generator several times over on
+		// two shared cores; a 10ms bound would test the machine, not
+		// the runner.
+		LateBound: 100 * time.Millisecond,
+	})
+	t.Logf("progress:\n%s", progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum bytes.Buffer
+	if err := Summary(&sum, res); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("summary:\n%s", sum.String())
+
+	if !Passed(res) {
+		t.Errorf("run did not pass: valid %v %v, objectives %+v", res.Valid, res.InvalidReasons, res.Objectives)
+	}
+	if !res.Valid {
+		t.Errorf("run invalid: %v", res.InvalidReasons)
+	}
+	if len(res.Objectives) == 0 {
+		t.Error("no objectives evaluated")
+	}
+	m := res.Messages
+	if m.Sent == 0 || m.Delivered == 0 {
+		t.Errorf("no messages sent or delivered: %+v", m)
+	}
+	if m.Lost != 0 || m.Duplicated != 0 || m.Reordered != 0 {
+		t.Errorf("lost %d, duplicated %d, reordered %d; want 0", m.Lost, m.Duplicated, m.Reordered)
+	}
+	if res.Sessions.Started == 0 {
+		t.Error("no sessions started")
+	}
+	if res.Server.CPUSeconds <= 0 || res.Server.PeakRSSBytes <= 0 {
+		t.Errorf("server resources not sampled: %+v", res.Server)
+	}
+	if res.Generator.PeakRSSBytes <= 0 {
+		t.Errorf("generator resources not sampled: %+v", res.Generator)
+	}
+	if !strings.Contains(progress.String(), "sessions started") {
+		t.Error("no progress line")
+	}
+	if !strings.Contains(sum.String(), "PASS") {
+		t.Error("summary shows no PASS")
+	}
+
+	back, err := reports.ReadFile(filepath.Join(out, ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Scenario != "smoke" || back.Messages != res.Messages || len(back.Objectives) != len(res.Objectives) {
+		t.Errorf("result.json read back differs: %+v vs %+v", back.Messages, res.Messages)
+	}
+	for _, name := range []string{record.LogFile(record.Delivery), record.LogFile(record.Ack), record.LagName + ".hlog"} {
+		fi, err := os.Stat(filepath.Join(out, name))
+		if err != nil {
+			t.Error(err)
+		} else if fi.Size() == 0 {
+			t.Errorf("%s is empty", name)
+		}
+	}
+}
+
+// TestRunTypo checks that a scenario file with a misspelt field fails
+// before anything starts, as a bad scenario naming file, line and field.
+func TestRunTypo(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "typo.yaml")
+	doc := "name: typo\nseed: 1\nduration: 1m\ncustomers:\n  arrival: poisson\n  rte: 1\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Scenario: path, OutDir: filepath.Join(dir, "out"), ServerBinary: "/nonexistent"})
+	if err == nil {
+		t.Fatalf("no error; result %+v", res)
+	}
+	if !errors.Is(err, ErrScenario) || errors.Is(err, ErrSetup) {
+		t.Errorf("error not classified as a bad scenario: %v", err)
+	}
+	if !errors.Is(err, scenario.ErrUnknownField) {
+		t.Errorf("error is not an unknown field: %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"typo.yaml:6", "rte"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("output directory created for a bad scenario")
+	}
+}
+
+// TestEvaluate checks objective values taken from a result.
+func TestEvaluate(t *testing.T) {
+	res := &reports.Result{
+		Messages: reports.Messages{Sent: 10, Lost: 1},
+		Sessions: reports.Sessions{Started: 20, Abandoned: 2},
+		Errors:   map[string]int64{"connect": 2, "404": 1},
+		Latency:  map[string]reports.Latency{"delivery": {Summary: reports.Summary{Count: 5, P99Ms: 12}}},
+	}
+	res.DurationS = 10
+	for _, c := range []struct {
+		expr string
+		want float64
+		pass bool
+	}{
+		{"lost == 0", 1, false},
+		{"errors.rate < 0.5", 0.3, true},
+		{"abandoned.ratio < 5%", 0.1, false},
+		{"delivery.p99 < 50ms", 12, true},
+		{"ack.p99 < 50ms", 0, true},
+	} {
+		o, err := scenario.ParseObjective(c.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := &scenario.Scenario{Objectives: []scenario.Objective{o}}
+		got := Evaluate(sc, res)
+		if len(got) != 1 || got[0].Pass != c.pass || (got[0].Value-c.want) > 1e-9 || (c.want-got[0].Value) > 1e-9 {
+			t.Errorf("%s: got %+v, want value %g pass %v", c.expr, got, c.want, c.pass)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/swarmdesk/swarmdesk/bench/record"
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+// Summary writes a compact table of res: per latency metric its count and
+// p50/p99/max, corrected and raw; the message accounting; sessions by
+// outcome; the objectives, PASS or FAIL; resources; and validity.
+func Summary(w io.Writer, res *reports.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "\n%s (seed %d) against %s, %.1fs of scenario time\n\n", res.Scenario, res.Seed, res.Target, res.DurationS)
+	fmt.Fprintln(tw, "metric\tcount\tp50 ms\tp99 ms\tmax ms\traw p50\traw p99\traw max\t")
+	names := make([]string, 0, len(res.Latency))
+	for _, m := range record.Metrics() {
+		names = append(names, m.String())
+	}
+	for name := range res.Latency {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		l, ok := res.Latency[name]
+		if !ok || l.Count == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", name, l.Count, l.P50Ms, l.P99Ms, l.MaxMs, l.Raw.P50Ms, l.Raw.P99Ms, l.Raw.MaxMs)
+	}
+	if lag := res.Actions.Lag; lag.Count > 0 {
+		fmt.Fprintf(tw, "lag\t%d\t%.2f\t%.2f\t%.2f\t\t\t\t\n", lag.Count, lag.P50Ms, lag.P99Ms, lag.MaxMs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	m := res.Messages
+	fmt.Fprintf(w, "\nmessages  sent %d  delivered %d  lost %d  duplicated %d  reordered %d  unacked %d\n",
+		m.Sent, m.Delivered, m.Lost, m.Duplicated, m.Reordered, m.Unacked)
+	s := res.Sessions
+	fmt.Fprintf(w, "sessions  started %d  bot-resolved %d  to human %d  abandoned %d  completed %d\n",
+		s.Started, s.BotResolved, s.ToHuman, s.Abandoned, s.Completed)
+	fmt.Fprintf(w, "agents    %d, max concurrent chats %d, mean %.2f\n", res.Agents.Count, res.Agents.MaxConcurrent, res.Agents.MeanConcurrent)
+	fmt.Fprintf(w, "actions   started %d  late %d  dropped %d\n", res.Actions.Started, res.Actions.Late, res.Actions.Dropped)
+	if len(res.Errors) > 0 {
+		codes := make([]string, 0, len(res.Errors))
+		for c := range res.Errors {
+			codes = append(codes, c)
+		}
+		slices.Sort(codes)
+		fmt.Fprint(w, "errors   ")
+		for _, c := range codes {
+			fmt.Fprintf(w, " %s=%d", c, res.Errors[c])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "generator cpu %.2fs  peak rss %.1f MiB  %d connections", res.Generator.CPUSeconds, mib(res.Generator.PeakRSSBytes), res.Generator.Connections)
+	if res.Generator.BytesPerConnection > 0 {
+		fmt.Fprintf(w, "  %.0f B/connection", res.Generator.BytesPerConnection)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "server    cpu %.2fs  peak rss %.1f MiB  (%s)\n", res.Server.CPUSeconds, mib(res.Server.PeakRSSBytes), res.Server.Source)
+	if len(res.Objectives) > 0 {
+		fmt.Fprintln(w, "\nobjectives")
+		for _, o := range res.Objectives {
+			verdict := "FAIL"
+			if o.Pass {
+				verdict = "PASS"
+			}
+			fmt.Fprintf(w, "  %s  %-28s value %g\n", verdict, o.Expression, o.Value)
+		}
+	}
+	if res.Valid {
+		fmt.Fprintln(w, "\nrun VALID")
+	} else {
+		fmt.Fprintln(w, "\nrun INVALID:")
+		for _, r := range res.InvalidReasons {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
+	if Passed(res) {
+		fmt.Fprintln(w, "result: PASS")
+	} else {
+		fmt.Fprintln(w, "result: FAIL")
+	}
+	return nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
