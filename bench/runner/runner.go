@@ -30,7 +30,6 @@ import (
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/bench/swarm"
 	"github.com/swarmdesk/swarmdesk/refserver/child"
-	"github.com/swarmdesk/swarmdesk/refserver/wire"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
@@ -95,26 +94,6 @@ func Passed(res *reports.Result) bool {
 		}
 	}
 	return true
-}
-
-// arrivals is an actor that starts a customer when each of its timers
-// fires; one per loop, its fields read under that loop's lock.
-type arrivals struct {
-	env       *behavior.Env
-	customers []*behavior.Customer
-}
-
-// Receive implements behavior.Actor.
-func (a *arrivals) Receive(int, wire.Msg) {}
-
-// Dropped implements behavior.Actor.
-func (a *arrivals) Dropped(int, error) {}
-
-// Timer implements behavior.Actor: customer number tok arrives.
-func (a *arrivals) Timer(tok uint64) {
-	c := behavior.NewCustomer(a.env, "cust-"+strconv.FormatUint(tok, 10))
-	a.customers = append(a.customers, c)
-	c.Start()
 }
 
 // Run plays the scenario opts names and returns its result, written to
@@ -276,14 +255,14 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 	}()
 
 	loops := rt.Loops()
-	arr := make([]*arrivals, len(loops))
+	arr := make([]*behavior.Arrivals, len(loops))
 	for i, lp := range loops {
 		env := &behavior.Env{
 			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
 			Tenant: tenantOf(sc), Timescale: sc.Timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
 		}
-		arr[i] = &arrivals{env: env}
+		arr[i] = &behavior.Arrivals{Env: env}
 	}
 	agents := 0
 	for _, g := range sc.Agents.Groups {
@@ -291,7 +270,7 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 			lp := rt.Loop(agents)
 			a := arr[lp.Index()]
 			id := fmt.Sprintf("agent-%s-%d", g.Group, i)
-			lp.Do(func() { behavior.NewAgent(a.env, id, g.Group, g.MaxChats).Start() })
+			lp.Do(func() { behavior.NewAgent(a.Env, id, g.Group, g.MaxChats).Start() })
 			agents++
 		}
 	}
@@ -326,8 +305,8 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		arrived, done = 0, 0
 		for i, lp := range loops {
 			lp.Do(func() {
-				arrived += len(arr[i].customers)
-				for _, c := range arr[i].customers {
+				arrived += len(arr[i].Customers)
+				for _, c := range arr[i].Customers {
 					if c.Done() {
 						done++
 					}

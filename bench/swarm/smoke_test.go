@@ -10,29 +10,8 @@ import (
 	"github.com/swarmdesk/swarmdesk/bench/record"
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/refserver/refservertest"
-	"github.com/swarmdesk/swarmdesk/refserver/wire"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
-
-// arrivals is an actor that starts a customer when each of its timers
-// fires; one per loop, its fields read under that loop's lock.
-type arrivals struct {
-	env       *behavior.Env
-	customers []*behavior.Customer
-}
-
-// Receive implements behavior.Actor.
-func (a *arrivals) Receive(int, wire.Msg) {}
-
-// Dropped implements behavior.Actor.
-func (a *arrivals) Dropped(int, error) {}
-
-// Timer implements behavior.Actor: customer number tok arrives.
-func (a *arrivals) Timer(tok uint64) {
-	c := behavior.NewCustomer(a.env, fmt.Sprintf("cust-%d", tok))
-	a.customers = append(a.customers, c)
-	c.Start()
-}
 
 // TestSmokeScenario plays the smoke scenario's customers and agents over
 // real TCP against an in-process refserver, two loops, at 4x the
@@ -60,21 +39,21 @@ func TestSmokeScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	arr := make([]*arrivals, len(rt.Loops()))
+	arr := make([]*behavior.Arrivals, len(rt.Loops()))
 	for i, lp := range rt.Loops() {
 		env := &behavior.Env{
 			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
 			Tenant: scenario.DemoTenant, Timescale: timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
 		}
-		arr[i] = &arrivals{env: env}
+		arr[i] = &behavior.Arrivals{Env: env}
 	}
 	agents := 0
 	for _, g := range sc.Agents.Groups {
 		for i := range g.Count {
 			lp := rt.Loop(agents)
 			a := arr[lp.Index()]
-			lp.Do(func() { behavior.NewAgent(a.env, fmt.Sprintf("agent-%s-%d", g.Group, i), g.Group, g.MaxChats).Start() })
+			lp.Do(func() { behavior.NewAgent(a.Env, fmt.Sprintf("agent-%s-%d", g.Group, i), g.Group, g.MaxChats).Start() })
 			agents++
 		}
 	}
@@ -101,8 +80,8 @@ func TestSmokeScenario(t *testing.T) {
 		done, arrived = 0, 0
 		for i, lp := range rt.Loops() {
 			lp.Do(func() {
-				arrived += len(arr[i].customers)
-				for _, c := range arr[i].customers {
+				arrived += len(arr[i].Customers)
+				for _, c := range arr[i].Customers {
 					if c.Done() {
 						done++
 					}
