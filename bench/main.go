@@ -111,6 +111,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
 	fs.Uint64Var(&seed, "seed", 0, "seed of the run's random choices")
 	fs.Float64Var(&timescale, "timescale", 0, "scenario seconds played per wall second")
+	fs.DurationVar(&opts.LateBound, "late-bound", runner.DefaultLateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0, nil
