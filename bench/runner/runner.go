@@ -274,29 +274,12 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		}
 		arr[i] = &behavior.Arrivals{Env: env}
 	}
-	agents := 0
-	for _, g := range sc.Agents.Groups {
-		for i := range g.Count {
-			lp := rt.Loop(agents)
-			a := arr[lp.Index()]
-			id := fmt.Sprintf("agent-%s-%d", g.Group, i)
-			lp.Do(func() { behavior.NewAgent(a.Env, id, g.Group, g.MaxChats).Start() })
-			agents++
-		}
+	lanes := make([]behavior.Lane, len(arr))
+	for i, lp := range rt.Loops() {
+		lanes[i] = behavior.Lane{Arrivals: arr[i], Do: lp.Do}
 	}
+	agents, total := behavior.Populate(sc, start, lanes)
 	sched := sc.Schedule()
-	r := rand.New(rand.NewPCG(sc.Seed, 2))
-	total := 0
-	for off := time.Duration(0); ; total++ {
-		at, ok := sched.NextArrival(off, r)
-		if !ok {
-			break
-		}
-		off = at
-		lp := rt.Loop(total)
-		tok := uint64(total)
-		lp.Do(func() { lp.At(start.Add(at), arr[lp.Index()], tok) })
-	}
 	fmt.Fprintf(out, "playing %s: %d agents, %d customers over %v of scenario time at %gx (%v wall), against %s\n",
 		sc.Name, agents, total, time.Duration(sc.Duration), sc.Timescale, sc.WallDuration().Round(time.Millisecond), target)
 

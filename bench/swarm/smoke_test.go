@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -48,27 +47,11 @@ func TestSmokeScenario(t *testing.T) {
 		}
 		arr[i] = &behavior.Arrivals{Env: env}
 	}
-	agents := 0
-	for _, g := range sc.Agents.Groups {
-		for i := range g.Count {
-			lp := rt.Loop(agents)
-			a := arr[lp.Index()]
-			lp.Do(func() { behavior.NewAgent(a.Env, fmt.Sprintf("agent-%s-%d", g.Group, i), g.Group, g.MaxChats).Start() })
-			agents++
-		}
+	lanes := make([]behavior.Lane, len(arr))
+	for i, lp := range rt.Loops() {
+		lanes[i] = behavior.Lane{Arrivals: arr[i], Do: lp.Do}
 	}
-	sched := sc.Schedule()
-	r := rand.New(rand.NewPCG(sc.Seed, 2))
-	total := 0
-	for off := time.Duration(0); ; total++ {
-		at, ok := sched.NextArrival(off, r)
-		if !ok {
-			break
-		}
-		off = at
-		lp := rt.Loop(total)
-		lp.Do(func() { lp.At(start.Add(at), arr[lp.Index()], uint64(total)) })
-	}
+	agents, total := behavior.Populate(sc, start, lanes)
 	if total < 10 {
 		t.Fatalf("only %d arrivals scheduled", total)
 	}
