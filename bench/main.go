@@ -22,6 +22,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/swarmdesk/swarmdesk/bench/record"
 	"github.com/swarmdesk/swarmdesk/bench/runner"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
@@ -111,7 +112,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
 	fs.Uint64Var(&seed, "seed", 0, "seed of the run's random choices")
 	fs.Float64Var(&timescale, "timescale", 0, "scenario seconds played per wall second")
-	fs.DurationVar(&opts.LateBound, "late-bound", runner.DefaultLateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
+	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0, nil

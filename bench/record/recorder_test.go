@@ -180,7 +180,9 @@ func TestRecordCorrectedAndRaw(t *testing.T) {
 // the stall. Measured from the intended time the stall shows in p99; from
 // the actual send (what a closed loop measures) it does not.
 func TestStallShowsInCorrected(t *testing.T) {
-	r := newRecorder(t, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.LateBound = 10 * time.Millisecond // the counts below are for 10ms
+	r := newRecorder(t, cfg)
 	s := r.NewShard()
 	const every = 10 * time.Millisecond // one message every 10ms, for 10s
 	service := 300 * time.Microsecond
@@ -235,6 +237,7 @@ func TestGeneratorLag(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()
+			cfg.LateBound = 10 * time.Millisecond
 			cfg.MaxLateFraction = tt.fraction
 			r := newRecorder(t, cfg)
 			s := r.NewShard()

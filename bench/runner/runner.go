@@ -49,13 +49,6 @@ var (
 // DefaultScenario is the scenario played when Options.Scenario is empty.
 const DefaultScenario = "smoke"
 
-// DefaultLateBound is how late an action may start before it counts as
-// late. On a 2-core machine that runs the server and the generator side by
-// side, OS scheduling alone delays the generator's timers by up to ~20ms
-// now and then (measured: GC pauses stay under 1ms), so a tighter default
-// would invalidate healthy runs; --late-bound tightens it.
-const DefaultLateBound = 25 * time.Millisecond
-
 // Options configure a run.
 type Options struct {
 	// Scenario is an embedded scenario's name or a scenario file's path.
@@ -77,7 +70,7 @@ type Options struct {
 	ServerBinary string
 	// LateBound is how late, in wall time, a scheduled action may start
 	// before it counts as late; more than 1% late makes the run invalid.
-	// 0 means DefaultLateBound. Lateness below the bound is not hidden:
+	// 0 means record.DefaultConfig's. Lateness below the bound is not hidden:
 	// latencies are measured from the intended time, so it is in the
 	// corrected histograms either way.
 	LateBound time.Duration
@@ -246,7 +239,6 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 	defer closeRT()
 	cfg := record.DefaultConfig()
 	cfg.Dir = dir
-	cfg.LateBound = DefaultLateBound
 	if opts.LateBound > 0 {
 		cfg.LateBound = opts.LateBound
 	}
