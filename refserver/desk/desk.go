@@ -120,7 +120,6 @@ type conv struct {
 	members  []string // customer, then agent; replaced, never modified
 	opened   time.Time
 	queuedAt time.Time
-	closedAt time.Time
 	active   time.Time // last message, either side
 }
 
@@ -702,7 +701,6 @@ func (d *Desk) end(now time.Time, c *conv, reason string, fx *Effects) {
 	} else {
 		c.state = StateClosed
 	}
-	c.closedAt = now
 	o := fx.add()
 	o.Audience = ToMembers
 	o.Members = c.members
@@ -943,8 +941,10 @@ type Conversation struct {
 	Customer string
 	Agent    string
 	Group    string
+	Channel  string
 	State    State
 	Seq      uint64
+	Opened   time.Time
 }
 
 // Conversation returns a view of conversation id.
@@ -953,7 +953,7 @@ func (d *Desk) Conversation(id uint64) (Conversation, bool) {
 	if c == nil {
 		return Conversation{}, false
 	}
-	return Conversation{ID: c.id, Customer: c.customer, Agent: c.agent, Group: c.group, State: c.state, Seq: c.seq}, true
+	return Conversation{ID: c.id, Customer: c.customer, Agent: c.agent, Group: c.group, Channel: c.channel, State: c.state, Seq: c.seq, Opened: c.opened}, true
 }
 
 // Errors of Hello.

@@ -106,6 +106,9 @@ func TestOpenSendsAckMenuGreeting(t *testing.T) {
 		t.Fatalf("open effects: %+v", out)
 	}
 	conv := out[0].Ack.Conv
+	if v, _ := h.d.Conversation(conv); v.Channel != "app" || !v.Opened.Equal(h.now) || v.State != StateBot || v.Customer != "c1" {
+		t.Fatalf("conversation view %+v", v)
+	}
 	if out[2].Delivery.Seq != 1 || out[2].Delivery.SenderRole != wire.RoleBot {
 		t.Fatalf("greeting %+v", out[2].Delivery)
 	}

@@ -80,7 +80,6 @@ type Tenant struct {
 	id   string
 	mu   sync.Mutex
 	desk *desk.Desk
-	rt   *tenant.Runtime
 	fx   desk.Effects // reused under mu
 }
 
@@ -125,7 +124,6 @@ func (s *Server) LoadTenant(rt *tenant.Runtime) error {
 		if err := t.desk.Reconfigure(rt); err != nil {
 			return fmt.Errorf("reload tenant %s: %w", rt.Config.ID, err)
 		}
-		t.rt = rt
 		return nil
 	}
 	obs := &observer{m: s.metrics, tenant: rt.Config.ID, waits: map[string]*metrics.Histogram{}}
@@ -133,7 +131,7 @@ func (s *Server) LoadTenant(rt *tenant.Runtime) error {
 	if err != nil {
 		return fmt.Errorf("load tenant %s: %w", rt.Config.ID, err)
 	}
-	s.tenants[rt.Config.ID] = &Tenant{id: rt.Config.ID, desk: d, rt: rt}
+	s.tenants[rt.Config.ID] = &Tenant{id: rt.Config.ID, desk: d}
 	return nil
 }
 
