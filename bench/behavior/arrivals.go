@@ -1,6 +1,7 @@
 package behavior
 
 import (
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -9,17 +10,40 @@ import (
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
-// Arrivals is an actor that starts a customer each time one of its timers
-// fires. A driver keeps one per loop (or per simulator shard) and schedules
-// a timer for every planned arrival, with the customer's number as token,
-// so customers arrive on the schedule whatever the server does (the open
-// model). Its fields are read under the same serialisation as its calls.
+// Arrivals is the actor that starts one lane's customers. With Poisson
+// arrivals (the open model) a driver schedules a timer for every planned
+// arrival, with the customer's number as token, so customers arrive on the
+// schedule whatever the server does. With a population (the closed model)
+// it ticks, and on each tick starts customers until the lane holds its
+// share of the schedule's level: one who leaves is replaced at the next
+// tick. Its methods are called serialised with the lane's other actors.
+//
+// It keeps the customers still in their script, not every customer it ever
+// started, so its memory follows the concurrent sessions, not the total.
 type Arrivals struct {
 	// Env is the environment the customers live in.
 	Env *Env
-	// Customers are the customers started so far, in arrival order.
-	Customers []*Customer
+
+	live              []*Customer // started, script not yet ended (as of the last sweep)
+	started, finished int
+	planned           int         // Poisson: arrivals scheduled on this lane
+	pop               *population // population: the level keeper; nil for Poisson
 }
+
+// population is the closed model's state of one lane.
+type population struct {
+	start     time.Time
+	sched     scenario.Schedule
+	lane, of  int           // this lane's index and the number of lanes
+	tick      time.Duration // scenario time between checks
+	stay      bool          // customers stay connected after their script
+	next      uint64        // the next customer's number on this lane
+	ended     bool          // the schedule is over: no more starts
+	connected int           // with stay: customers started (they never leave)
+}
+
+// tickToken marks the population's tick timer among customer numbers.
+const tickToken = uint64(1) << 63
 
 var _ Actor = (*Arrivals)(nil)
 
@@ -29,11 +53,78 @@ func (a *Arrivals) Receive(int, wire.Msg) {}
 // Dropped implements Actor; arrivals have no link.
 func (a *Arrivals) Dropped(int, error) {}
 
-// Timer implements Actor: customer number tok arrives and starts its script.
+// Timer implements Actor: customer number tok arrives and starts its
+// script, or the population ticks.
 func (a *Arrivals) Timer(tok uint64) {
-	c := NewCustomer(a.Env, "cust-"+strconv.FormatUint(tok, 10))
-	a.Customers = append(a.Customers, c)
+	if tok == tickToken && a.pop != nil {
+		a.keep()
+		return
+	}
+	a.arrive(tok)
+}
+
+// arrive starts customer number n.
+func (a *Arrivals) arrive(n uint64) {
+	c := NewCustomer(a.Env, "cust-"+strconv.FormatUint(n, 10))
+	a.live = append(a.live, c)
+	a.started++
 	c.Start()
+}
+
+// sweep forgets customers whose script has ended.
+func (a *Arrivals) sweep() {
+	kept := a.live[:0]
+	for _, c := range a.live {
+		if c.Done() {
+			a.finished++
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(a.live[len(kept):])
+	a.live = kept
+}
+
+// Counts returns how many customers the lane has started and how many of
+// them have ended their script.
+func (a *Arrivals) Counts() (started, finished int) {
+	a.sweep()
+	return a.started, a.finished
+}
+
+// Settled reports whether the lane is through: every planned arrival has
+// come (Poisson) or the schedule is over (population), and every customer
+// started has ended its script.
+func (a *Arrivals) Settled() bool {
+	a.sweep()
+	if a.pop != nil {
+		return a.pop.ended && len(a.live) == 0
+	}
+	return a.started >= a.planned && len(a.live) == 0
+}
+
+// keep is the population's tick: start customers up to the lane's share
+// of the level now, or end at the schedule's end.
+func (a *Arrivals) keep() {
+	p := a.pop
+	now := a.Env.Sched.Now()
+	off := now.Sub(p.start)
+	if off >= p.sched.Duration() {
+		p.ended = true
+		return
+	}
+	level := math.Floor(p.sched.At(off) + 1e-9)
+	share := int(math.Floor(level*float64(p.lane+1)/float64(p.of))) - int(math.Floor(level*float64(p.lane)/float64(p.of)))
+	a.sweep()
+	connected := len(a.live)
+	if p.stay {
+		connected = a.started
+	}
+	for ; connected < share; connected++ {
+		a.arrive(uint64(p.lane) + uint64(p.of)*p.next)
+		p.next++
+	}
+	a.Env.Sched.At(now.Add(p.tick), a, tickToken)
 }
 
 // Lane is one serialised lane of a driver (a swarm loop, a simulator
@@ -44,11 +135,17 @@ type Lane struct {
 	Do       func(fn func())
 }
 
-// Populate starts the scenario's agents and schedules every planned
-// customer arrival from start on, spreading both round-robin over the
-// lanes. Arrival times come from the scenario's schedule, drawn with a
-// source seeded from the scenario, so a seed gives the same plan. It
-// returns how many agents started and how many arrivals were scheduled.
+// PopulationTick is how often, in wall time, a population lane checks its
+// level; in scenario time it is at least 100ms.
+const PopulationTick = 20 * time.Millisecond
+
+// Populate starts the scenario's agents and the customers' arrivals from
+// start on, spreading both round-robin over the lanes. With Poisson
+// arrivals every arrival is planned now, its time drawn from the schedule
+// with a source seeded from the scenario, so a seed gives the same plan;
+// with a population each lane keeps its share of the level. It returns how
+// many agents started and how many customers are expected: exact for
+// Poisson, the schedule's estimate for a population.
 func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, customers int) {
 	for _, g := range sc.Agents.Groups {
 		for i := range g.Count {
@@ -59,6 +156,17 @@ func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, cus
 		}
 	}
 	sched := sc.Schedule()
+	if sched.Arrival == scenario.ArrivalPopulation {
+		tick := max(100*time.Millisecond, time.Duration(float64(PopulationTick)*max(sc.Timescale, 1)))
+		for i, l := range lanes {
+			l.Do(func() {
+				a := l.Arrivals
+				a.pop = &population{start: start, sched: sched, lane: i, of: len(lanes), tick: tick, stay: sc.Customers.Stay}
+				a.Env.Sched.At(start, a, tickToken)
+			})
+		}
+		return agents, int(math.Round(sched.Sessions()))
+	}
 	r := rand.New(rand.NewPCG(sc.Seed, 2))
 	for off := time.Duration(0); ; customers++ {
 		at, ok := sched.NextArrival(off, r)
@@ -68,7 +176,10 @@ func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, cus
 		off = at
 		l := lanes[customers%len(lanes)]
 		tok := uint64(customers)
-		l.Do(func() { l.Arrivals.Env.Sched.At(start.Add(at), l.Arrivals, tok) })
+		l.Do(func() {
+			l.Arrivals.planned++
+			l.Arrivals.Env.Sched.At(start.Add(at), l.Arrivals, tok)
+		})
 	}
 	return agents, customers
 }

@@ -1,6 +1,7 @@
 package behavior
 
 import (
+	"fmt"
 	"testing"
 	"time"
 	"unsafe"
@@ -254,5 +255,84 @@ agents:
 	res := w.result()
 	if m := res.Messages; m.Lost != 1 || m.Duplicated != 0 || m.Reordered != 0 {
 		t.Errorf("messages %+v, want exactly one lost", m)
+	}
+}
+
+// TestPopulation keeps a closed population: the lanes together hold the
+// schedule's level, a customer who leaves is replaced, and with stay the
+// customers started are exactly the population.
+func TestPopulation(t *testing.T) {
+	for _, stay := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stay=%v", stay), func(t *testing.T) {
+			sc := parseScenario(t, fmt.Sprintf(`
+customers:
+  arrival: population
+  population: 10
+  stay: %v
+  script:
+    - connect
+    - open
+    - expect_menu
+    - think: const(30s)
+    - close
+phases:
+  - {kind: ramp, duration: 1m, target: 100%%}
+  - {kind: steady, duration: 4m}
+`, stay))
+			w := newWorld(t, sc, time.Millisecond)
+			lanes := make([]Lane, 3)
+			arr := make([]*Arrivals, len(lanes))
+			for i := range lanes {
+				arr[i] = &Arrivals{Env: w.env}
+				lanes[i] = Lane{Arrivals: arr[i], Do: func(fn func()) { fn() }}
+			}
+			if _, est := Populate(sc, w.start, lanes); est < 10 {
+				t.Errorf("estimated %d customers, want at least the population", est)
+			}
+			live := func() (started, running int) {
+				for _, a := range arr {
+					s, f := a.Counts()
+					started += s
+					running += s - f
+				}
+				return started, running
+			}
+			w.clk.run(w.start.Add(30 * time.Second))
+			if s, _ := live(); s < 4 || s > 6 {
+				t.Errorf("half-way up the ramp: %d started, want about 5", s)
+			}
+			for _, at := range []time.Duration{90 * time.Second, 2 * time.Minute, 3*time.Minute + 10*time.Second, 4 * time.Minute} {
+				w.clk.run(w.start.Add(at))
+				started, running := live()
+				if stay {
+					if started != 10 {
+						t.Errorf("at %v: %d started, want exactly 10 with stay", at, started)
+					}
+					continue
+				}
+				// A leaver is replaced within a tick; the script's think
+				// makes every customer leave within about 31s.
+				if running < 9 || running > 10 {
+					t.Errorf("at %v: %d in their script, want the population of 10 (±1 for a replacement due)", at, running)
+				}
+			}
+			w.clk.run(w.start.Add(10 * time.Minute))
+			started, running := live()
+			if running != 0 {
+				t.Errorf("%d customers still in their script after the end", running)
+			}
+			if !stay && started < 40 {
+				t.Errorf("%d started over 5 minutes of 31s sessions, want replacements (about 50)", started)
+			}
+			for i, a := range arr {
+				if !a.Settled() {
+					t.Errorf("lane %d not settled after the end", i)
+				}
+			}
+			res := w.result()
+			if res.Sessions.Started != int64(started) {
+				t.Errorf("sessions started %d, customers started %d", res.Sessions.Started, started)
+			}
+		})
 	}
 }

@@ -61,17 +61,16 @@ func TestSmokeScenario(t *testing.T) {
 	done, arrived := 0, 0
 	for {
 		done, arrived = 0, 0
+		settled := true
 		for i, lp := range rt.Loops() {
 			lp.Do(func() {
-				arrived += len(arr[i].Customers)
-				for _, c := range arr[i].Customers {
-					if c.Done() {
-						done++
-					}
-				}
+				s, f := arr[i].Counts()
+				arrived += s
+				done += f
+				settled = settled && arr[i].Settled()
 			})
 		}
-		if arrived == total && done == total {
+		if settled {
 			break
 		}
 		if time.Since(wallStart) > limit {
