@@ -47,6 +47,8 @@ examples:
   bench run ./my.yaml --rate 3 --agents 20  a scenario file, with overrides
   bench run --target 10.0.0.5:7400          drive any server that speaks the protocol
   bench run --out results/today --seed 7    choose the output directory and seed
+  bench run peak-hour --find-max --duration 2m
+                                            the highest arrival rate meeting every objective
 
 exit status: 0 all objectives met, 1 an objective failed or the run is invalid,
 2 bad usage, bad scenario or setup failure.
@@ -112,6 +114,15 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
 	fs.Uint64Var(&seed, "seed", 0, "seed of the run's random choices")
 	fs.Float64Var(&timescale, "timescale", 0, "scenario seconds played per wall second")
+	var (
+		findMax bool
+		fm      runner.FindMaxOptions
+	)
+	fs.BoolVar(&findMax, "find-max", false, "search for the highest load (customers.rate, or customers.population) that meets every objective")
+	fs.Float64Var(&fm.Start, "find-max-start", 0, "first load of --find-max (default: the scenario's own)")
+	fs.Float64Var(&fm.Factor, "find-max-factor", 2, "--find-max multiplies the load by this while every load passes")
+	fs.Float64Var(&fm.Precision, "find-max-precision", 0.05, "--find-max stops when the best pass and the first failure are this close (relative)")
+	fs.IntVar(&fm.MaxSteps, "find-max-steps", 12, "--find-max runs at most this many steps")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -147,6 +158,9 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		o.Timescale = &timescale
 	}
 	opts.Progress = stderr
+	if findMax {
+		opts.FindMax = &fm
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -160,6 +174,9 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return 2, err
 	}
 	if !runner.Passed(res) {
+		if res.FindMax != nil {
+			return 1, errors.New("run: --find-max: no load tried met every objective")
+		}
 		return 1, errors.New("run: " + failure(res))
 	}
 	return 0, nil

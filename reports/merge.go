@@ -117,6 +117,8 @@ func checkShards(results []*Result) error {
 	seen := make([]bool, max(n, 0))
 	for _, r := range results {
 		switch {
+		case r.FindMax != nil:
+			return fmt.Errorf("shard %d/%d is a --find-max search, not a shard of one run: %w", r.Shard.Index, r.Shard.Count, ErrMerge)
 		case r.Scenario != first.Scenario:
 			return fmt.Errorf("shards disagree on scenario (%q and %q): %w", first.Scenario, r.Scenario, ErrMerge)
 		case r.Seed != first.Seed:

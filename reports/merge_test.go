@@ -150,6 +150,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"two missing", func(rs []*Result) []*Result { return rs[1:2] }, "shards 0, 2 of 3 missing"},
 		{"repeated", func(rs []*Result) []*Result { return []*Result{rs[0], rs[1], rs[1]} }, "shard 1 of 3 given twice"},
 		{"out of range", func(rs []*Result) []*Result { rs[2].Shard.Index = 3; return rs }, "shard 3 of 3 out of range"},
+		{"find-max", func(rs []*Result) []*Result { rs[1].FindMax = &FindMax{Parameter: "customers.rate"}; return rs }, "shard 1/3 is a --find-max search"},
 		{"late bound", func(rs []*Result) []*Result { rs[1].Actions.LateBoundMs = 5; return rs }, "late_bound_ms"},
 		{"histogram range", func(rs []*Result) []*Result {
 			rs[0].Latency["delivery"] = Latency{Summary: narrow(t, 2000), Raw: rs[0].Latency["delivery"].Raw}

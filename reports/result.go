@@ -81,6 +81,49 @@ type Result struct {
 	Server Resources `json:"server"`
 	// Series is the run as a time series, one point per recording interval.
 	Series []Point `json:"series,omitempty"`
+	// FindMax is the search of bench run --find-max, on the result of the
+	// highest load that met every objective (or, when none did, of the
+	// lowest load tried); absent for an ordinary run.
+	FindMax *FindMax `json:"find_max,omitempty"`
+}
+
+// FindMax is a search for the highest load a server carries while meeting
+// every objective: the load stepped up until an objective broke, then
+// narrowed down between the last load that passed and the first that
+// failed.
+type FindMax struct {
+	// Parameter is the scenario field stepped: customers.rate (arrivals per
+	// second, Poisson) or customers.population (connected customers).
+	Parameter string `json:"parameter"`
+	// Best is the highest load that met every objective in a valid run; 0
+	// when none did.
+	Best float64 `json:"best"`
+	// Failed is the lowest load that failed, the upper bound of the knee;
+	// 0 when every load tried passed.
+	Failed float64 `json:"failed,omitempty"`
+	// Precision is the relative gap between Best and Failed the search
+	// stopped at.
+	Precision float64 `json:"precision"`
+	// Stopped says why the search ended: "settled" (Best and Failed within
+	// Precision), "steps" (the step budget ran out), "limit" (the
+	// open-file limit capped the load), "none passed" (even the lowest load
+	// failed) or "interrupted".
+	Stopped string `json:"stopped"`
+	// Steps are the runs in the order they were played.
+	Steps []FindMaxStep `json:"steps"`
+}
+
+// FindMaxStep is one run of a FindMax search.
+type FindMaxStep struct {
+	// Load is the value of the stepped parameter.
+	Load float64 `json:"load"`
+	// Pass is whether the run was valid and met every objective.
+	Pass bool `json:"pass"`
+	// Failed lists what broke: each failed objective's expression and
+	// value, and the reasons the run was invalid.
+	Failed []string `json:"failed,omitempty"`
+	// Dir is the directory holding the step's own result.json and logs.
+	Dir string `json:"dir"`
 }
 
 // Run describes the run a result came from. The bench fills it in; the

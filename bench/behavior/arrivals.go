@@ -65,7 +65,7 @@ func (a *Arrivals) Timer(tok uint64) {
 
 // arrive starts customer number n.
 func (a *Arrivals) arrive(n uint64) {
-	c := NewCustomer(a.Env, "cust-"+strconv.FormatUint(n, 10))
+	c := NewCustomer(a.Env, a.Env.Prefix+"cust-"+strconv.FormatUint(n, 10))
 	a.live = append(a.live, c)
 	a.started++
 	c.Start()
@@ -151,7 +151,7 @@ func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, cus
 		for i := range g.Count {
 			l := lanes[agents%len(lanes)]
 			id := "agent-" + g.Group + "-" + strconv.Itoa(i)
-			l.Do(func() { NewAgent(l.Arrivals.Env, id, g.Group, g.MaxChats).Start() })
+			l.Do(func() { NewAgent(l.Arrivals.Env, l.Arrivals.Env.Prefix+id, g.Group, g.MaxChats).Start() })
 			agents++
 		}
 	}

@@ -87,6 +87,10 @@ type Env struct {
 	// MenuItems are the menu items a choose step without items picks from
 	// (the tenant's items the bot answers). Empty: "1".
 	MenuItems []string
+	// Prefix begins the user ids of the lane's customers and agents, so
+	// that several runs against one server (the steps of --find-max) do
+	// not share users. Empty: none.
+	Prefix string
 
 	body []byte // scratch for message bodies
 }

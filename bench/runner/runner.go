@@ -79,6 +79,9 @@ type Options struct {
 	// Grace bounds how long, after the scenario's wall duration, the run
 	// waits for sessions still in progress. Default 30s.
 	Grace time.Duration
+	// FindMax, when not nil, makes Run search for the highest load that
+	// meets every objective instead of playing the scenario once.
+	FindMax *FindMaxOptions
 }
 
 // ResultFile is the name of the result document in Options.OutDir.
@@ -125,8 +128,10 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
 	}
-	if err := fitLimit(sc, opts.Target == "", out); err != nil {
-		return nil, err
+	if opts.FindMax == nil {
+		if err := fitLimit(sc, out); err != nil {
+			return nil, err
+		}
 	}
 
 	dir := opts.OutDir
@@ -160,12 +165,15 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		target = "embedded refserver " + addr
 		fmt.Fprintf(out, "started embedded refserver (pid %d) on %s\n", srv.Pid(), addr)
 	}
-	return play(ctx, sc, corpus, opts, dir, addr, target, srv, out)
+	if opts.FindMax != nil {
+		return findMax(ctx, sc, corpus, opts, dir, addr, target, srv, out)
+	}
+	return play(ctx, sc, corpus, opts, dir, addr, target, srv, "", out)
 }
 
 // fitLimit sizes the run to the file-descriptor limit, raising the soft limit
 // first and scaling the arrivals down if it is still short, and says so.
-func fitLimit(sc *scenario.Scenario, embedded bool, out io.Writer) error {
+func fitLimit(sc *scenario.Scenario, out io.Writer) error {
 	need := sc.PeakConnections()
 	limit, err := swarm.Limit()
 	if err != nil {
@@ -218,8 +226,12 @@ func buildServer(out io.Writer) (string, error) {
 	return bin, nil
 }
 
-// play runs the scenario against addr and fills the result.
-func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, out io.Writer) (*reports.Result, error) {
+// play runs the scenario against addr and fills the result, written to
+// dir. User ids begin with prefix.
+func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, prefix string, out io.Writer) (*reports.Result, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
+	}
 	genCPU0, genRSS0, _ := child.ProcUsage(os.Getpid())
 	var srvCPU0 time.Duration
 	if srv != nil {
@@ -260,6 +272,7 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
 			Tenant: tenantOf(sc), Timescale: sc.Timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
+			Prefix: prefix,
 		}
 		arr[i] = &behavior.Arrivals{Env: env}
 	}
