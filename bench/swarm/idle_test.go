@@ -10,6 +10,7 @@ import (
 	"github.com/swarmdesk/swarmdesk/bench/behavior"
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/refserver/refservertest"
+	"github.com/swarmdesk/swarmdesk/refserver/server"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
@@ -19,6 +20,7 @@ type idleUser struct {
 	id      string
 	link    behavior.Link
 	ready   bool
+	pongs   int
 	dropped error
 }
 
@@ -29,6 +31,8 @@ func (u *idleUser) Receive(_ int, m wire.Msg) {
 		u.ready = true
 	case *wire.Ping:
 		_ = u.link.Send(&wire.Pong{Nonce: m.Nonce})
+	case *wire.Pong:
+		u.pongs++
 	}
 }
 
@@ -141,5 +145,47 @@ func TestIdleConnections(t *testing.T) {
 	}
 	if _, dropped, last := count(); dropped > 0 {
 		t.Errorf("Dropped reported to %d actors that closed their own links, last: %v", dropped, last)
+	}
+}
+
+// TestHeartbeats holds idle links for more than three of the server's
+// heartbeats: the loops ping on their behalf, so the server keeps them
+// (without pings it closes them with error 105).
+func TestHeartbeats(t *testing.T) {
+	srv := refservertest.NewServer(refservertest.WithServerConfig(func(c *server.Config) { c.Heartbeat = time.Second }))
+	defer srv.Close()
+	rt, err := New(Options{Addr: srv.Addr, Loops: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	users := make([]*idleUser, 20)
+	for i := range users {
+		u := &idleUser{id: fmt.Sprintf("hb-%d", i)}
+		users[i] = u
+		lp := rt.Loop(i)
+		lp.Do(func() {
+			l, err := lp.Dial(u, 0)
+			if err != nil {
+				t.Fatalf("dial %d: %v", i, err)
+			}
+			u.link = l
+			if err := l.Send(&wire.Hello{Role: wire.RoleCustomer, Tenant: scenario.DemoTenant, User: u.id, Device: "d0"}); err != nil {
+				t.Errorf("hello %d: %v", i, err)
+			}
+		})
+	}
+	time.Sleep(4500 * time.Millisecond) // over four heartbeats; the server closes after three silent ones
+	for i, u := range users {
+		rt.Loop(i).Do(func() {
+			switch {
+			case !u.ready:
+				t.Errorf("user %d never ready", i)
+			case u.dropped != nil:
+				t.Errorf("user %d dropped: %v", i, u.dropped)
+			case u.pongs < 2:
+				t.Errorf("user %d got %d pongs in 4.5s of heartbeats every 1s, want at least 2", i, u.pongs)
+			}
+		})
 	}
 }

@@ -38,6 +38,10 @@ type Loop struct {
 	fired  atomic.Uint64 // timers fired
 	maxLag atomic.Int64  // worst timer lateness seen, wall ns
 	h      *handler
+
+	links []*link // open links, for heartbeats; link.slot is the index
+	beats uint32  // heartbeat sweeps so far: the loop's coarse clock, in seconds
+	nonce uint64  // the last ping's nonce
 }
 
 var (
@@ -62,6 +66,56 @@ func newLoop(rt *Runtime, idx int) (*Loop, error) {
 	}
 	lp.cli = cli
 	return lp, nil
+}
+
+// heartbeat is a loop's keep-alive actor. Once a second of wall time it
+// pings every open link that has sent nothing for the server's heartbeat
+// interval (ready.heartbeat_ms), as the protocol asks of clients, so that
+// an idle simulated customer is not closed by the server (error 105).
+type heartbeat struct{ lp *Loop }
+
+func (heartbeat) Receive(int, wire.Msg) {}
+func (heartbeat) Dropped(int, error)    {}
+
+// Timer implements behavior.Actor.
+func (h heartbeat) Timer(uint64) { h.lp.beat() }
+
+// beat pings the links silent for a heartbeat and sets the next beat.
+func (lp *Loop) beat() {
+	lp.beats++
+	if ms := lp.rt.heartbeat.Load(); ms > 0 {
+		every := uint32(max(ms/1000, 1))
+		for _, l := range lp.links {
+			if lp.beats-l.lastSend >= every {
+				lp.nonce++
+				_ = l.Send(&wire.Ping{Nonce: lp.nonce}) // a failed write drops the link
+			}
+		}
+	}
+	if !lp.rt.closing.Load() {
+		lp.At(lp.rt.Now().Add(lp.rt.scenario(time.Second)), heartbeat{lp}, 0)
+	}
+}
+
+// enlist adds an open link to the heartbeat list.
+func (lp *Loop) enlist(l *link) {
+	l.slot = int32(len(lp.links))
+	l.lastSend = lp.beats
+	lp.links = append(lp.links, l)
+}
+
+// delist removes a link from the heartbeat list.
+func (lp *Loop) delist(l *link) {
+	i := int(l.slot)
+	if i < 0 || i >= len(lp.links) || lp.links[i] != l {
+		return
+	}
+	last := len(lp.links) - 1
+	lp.links[i] = lp.links[last]
+	lp.links[i].slot = int32(i)
+	lp.links[last] = nil
+	lp.links = lp.links[:last]
+	l.slot = -1
 }
 
 // Index is the loop's number in its runtime.
@@ -187,12 +241,14 @@ const (
 // link is one connection of an actor: what it costs per simulated
 // connection on top of gnet's conn.
 type link struct {
-	loop    *Loop
-	a       behavior.Actor
-	conn    gnet.Conn
-	pending []byte // frames sent before the connection was up
-	dev     int32
-	state   uint8
+	loop     *Loop
+	a        behavior.Actor
+	conn     gnet.Conn
+	pending  []byte // frames sent before the connection was up
+	dev      int32
+	slot     int32  // index in loop.links while open
+	lastSend uint32 // loop.beats at the last send
+	state    uint8
 }
 
 // Send implements behavior.Link. It encodes m before it returns.
@@ -206,6 +262,7 @@ func (l *link) Send(m wire.Msg) error {
 		return fmt.Errorf("swarm: send %s: %w", m.Type(), ErrLinkClosed)
 	}
 	lp := l.loop
+	l.lastSend = lp.beats
 	if lp.inLoop {
 		lp.enc = m.AppendFrame(lp.enc[:0])
 		if _, err := l.conn.Write(lp.enc); err != nil {
@@ -237,6 +294,7 @@ func (l *link) Close() error {
 	case stOpen:
 		l.state = stClosed
 		l.loop.open.Add(-1)
+		l.loop.delist(l)
 		if err := l.conn.Close(); err != nil {
 			return fmt.Errorf("swarm: close link: %w", err)
 		}
@@ -265,6 +323,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	l.conn = c
 	l.state = stOpen
 	lp.open.Add(1)
+	lp.enlist(l)
 	out := l.pending
 	l.pending = nil
 	return out, gnet.None
@@ -299,6 +358,9 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 		if err != nil {
 			ferr = err
 			break
+		}
+		if r, ok := m.(*wire.Ready); ok && r.HeartbeatMS > 0 {
+			lp.rt.heartbeat.Store(int64(r.HeartbeatMS))
 		}
 		l.a.Receive(int(l.dev), m)
 	}
@@ -337,6 +399,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 func (l *link) drop(err error) {
 	l.state = stDropped
 	l.loop.open.Add(-1)
+	l.loop.delist(l)
 	if !l.loop.rt.closing.Load() {
 		l.a.Dropped(int(l.dev), err)
 	}

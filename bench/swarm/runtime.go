@@ -72,6 +72,9 @@ type Runtime struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closing   atomic.Bool
+	// heartbeat is the server's heartbeat interval in ms, from the first
+	// ready; 0 until one comes.
+	heartbeat atomic.Int64
 	closeOnce sync.Once
 	bufs      sync.Pool // *[]byte for AsyncWrite
 
@@ -128,6 +131,7 @@ func New(opts Options) (*Runtime, error) {
 			return nil, fmt.Errorf("swarm: new runtime: loop %d: %w", i, err)
 		}
 		rt.loops = append(rt.loops, lp)
+		lp.Do(func() { lp.At(rt.Now().Add(rt.scenario(time.Second)), heartbeat{lp}, 0) })
 		rt.wg.Add(1)
 		go lp.timers()
 	}
@@ -159,6 +163,11 @@ func (rt *Runtime) wall(d time.Duration) time.Duration {
 		return 0
 	}
 	return time.Duration(float64(d)/rt.opts.Timescale) + 1
+}
+
+// scenario converts a span of wall time to scenario time.
+func (rt *Runtime) scenario(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * rt.opts.Timescale)
 }
 
 // Stats are the runtime's counters.
