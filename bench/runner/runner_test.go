@@ -86,6 +86,11 @@ func TestRunSmoke(t *testing.T) {
 	if back.Scenario != "smoke" || back.Messages != res.Messages || len(back.Objectives) != len(res.Objectives) {
 		t.Errorf("result.json read back differs: %+v vs %+v", back.Messages, res.Messages)
 	}
+	// Every metric's interval log reads back, with the standard reader, to
+	// the figures of result.json.
+	if n := checkLogs(t, out, back); n < 5 {
+		t.Errorf("only %d metrics' logs checked", n)
+	}
 	for _, name := range []string{record.LogFile(record.Delivery), record.LogFile(record.Ack), record.LagName + ".hlog"} {
 		fi, err := os.Stat(filepath.Join(out, name))
 		if err != nil {
