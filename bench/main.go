@@ -45,7 +45,10 @@ examples:
   bench run                                 smoke scenario against an embedded refserver
   bench run peak-hour --duration 2m         an embedded scenario, shortened
   bench run ./my.yaml --rate 3 --agents 20  a scenario file, with overrides
-  bench run --target 10.0.0.5:7400          drive any server that speaks the protocol
+  bench run --target 10.0.0.5:7400 --server-metrics http://10.0.0.5:7401/metrics
+                                            drive any server that speaks the protocol
+  bench run peak-hour --metrics-addr 127.0.0.1:9464
+                                            watch the run live in Prometheus/Grafana
   bench run --out results/today --seed 7    choose the output directory and seed
   bench run peak-hour --find-max --duration 2m
                                             the highest arrival rate meeting every objective
@@ -123,6 +126,8 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Float64Var(&fm.Factor, "find-max-factor", 2, "--find-max multiplies the load by this while every load passes")
 	fs.Float64Var(&fm.Precision, "find-max-precision", 0.05, "--find-max stops when the best pass and the first failure are this close (relative)")
 	fs.IntVar(&fm.MaxSteps, "find-max-steps", 12, "--find-max runs at most this many steps")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve the run's live figures in Prometheus format on this address (/metrics)")
+	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {

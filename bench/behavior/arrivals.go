@@ -32,14 +32,13 @@ type Arrivals struct {
 
 // population is the closed model's state of one lane.
 type population struct {
-	start     time.Time
-	sched     scenario.Schedule
-	lane, of  int           // this lane's index and the number of lanes
-	tick      time.Duration // scenario time between checks
-	stay      bool          // customers stay connected after their script
-	next      uint64        // the next customer's number on this lane
-	ended     bool          // the schedule is over: no more starts
-	connected int           // with stay: customers started (they never leave)
+	start    time.Time
+	sched    scenario.Schedule
+	lane, of int           // this lane's index and the number of lanes
+	tick     time.Duration // scenario time between checks
+	stay     bool          // customers stay connected after their script
+	next     uint64        // the next customer's number on this lane
+	ended    bool          // the schedule is over: no more starts
 }
 
 // tickToken marks the population's tick timer among customer numbers.

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +80,13 @@ type Options struct {
 	// Grace bounds how long, after the scenario's wall duration, the run
 	// waits for sessions still in progress. Default 30s.
 	Grace time.Duration
+	// MetricsAddr, when set, is where the run serves its live figures in
+	// the Prometheus format (/metrics), for watching a long run.
+	MetricsAddr string
+	// ServerMetrics is the URL of the target server's Prometheus page
+	// (refserver's admin /metrics); with Target, the server's CPU and
+	// memory are sampled from it. An embedded server is sampled from /proc.
+	ServerMetrics string
 	// FindMax, when not nil, makes Run search for the highest load that
 	// meets every objective instead of playing the scenario once.
 	FindMax *FindMaxOptions
@@ -233,9 +241,10 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
 	}
 	genCPU0, genRSS0, _ := child.ProcUsage(os.Getpid())
-	var srvCPU0 time.Duration
-	if srv != nil {
-		srvCPU0, _, _ = srv.Usage()
+	usage := serverUsage(srv, opts.ServerMetrics)
+	srvCPU0, _, err := usage()
+	if err != nil && srv == nil && opts.ServerMetrics != "" {
+		return nil, fmt.Errorf("%w: --server-metrics: %w", ErrSetup, err)
 	}
 
 	start := time.Now().UTC()
@@ -264,6 +273,14 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 			_ = rec.Close(rt.Now())
 		}
 	}()
+	var lv *live
+	if opts.MetricsAddr != "" {
+		if lv, err = startLive(opts.MetricsAddr, rt, rec); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		defer func() { _ = lv.close() }()
+		fmt.Fprintf(out, "serving live figures on http://%s/metrics\n", opts.MetricsAddr)
+	}
 
 	loops := rt.Loops()
 	arr := make([]*behavior.Arrivals, len(loops))
@@ -307,6 +324,7 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 				settled = settled && arr[i].Settled()
 			})
 		}
+		lv.counts(arrived, done)
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -325,10 +343,8 @@ loop:
 			count()
 			st := rt.Stats()
 			peakOpen = max(peakOpen, st.Open)
-			if srv != nil {
-				if _, rss, err := srv.Usage(); err == nil {
-					peakSrvRSS = max(peakSrvRSS, rss)
-				}
+			if _, rss, err := usage(); err == nil {
+				peakSrvRSS = max(peakSrvRSS, rss)
 			}
 			progress(out, time.Since(wallStart), sched, rt.Now().Sub(start), arrived, done, total, st, rec)
 		case <-poll.C:
@@ -382,14 +398,19 @@ loop:
 	if peakOpen > 0 && genPeak > genRSS0 {
 		res.Generator.BytesPerConnection = float64(genPeak-genRSS0) / float64(peakOpen)
 	}
-	if srv != nil {
+	switch {
+	case srv != nil:
 		res.Server.Source = fmt.Sprintf("pid %d", srv.Pid())
-		if cpu, rss, err := srv.Usage(); err == nil {
-			res.Server.CPUSeconds = (cpu - srvCPU0).Seconds()
-			res.Server.PeakRSSBytes = max(peakSrvRSS, rss)
-		}
-	} else {
-		res.Server.Source = "not sampled: " + addr
+	case opts.ServerMetrics != "":
+		res.Server.Source = opts.ServerMetrics
+	default:
+		res.Server.Source = "not sampled: " + addr + " (give --server-metrics)"
+	}
+	if cpu, rss, err := usage(); err == nil {
+		res.Server.CPUSeconds = (cpu - srvCPU0).Seconds()
+		res.Server.PeakRSSBytes = max(peakSrvRSS, rss)
+	} else if srv != nil || opts.ServerMetrics != "" {
+		res.Server.Source += ": last sample failed: " + err.Error()
 	}
 	res.Objectives = Evaluate(sc, res)
 	if lag > 0 {
@@ -399,6 +420,25 @@ loop:
 		return res, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	return res, nil
+}
+
+// serverUsage returns how the server's CPU time and resident memory are
+// sampled: from /proc for an embedded child, from its Prometheus page with
+// a metrics URL, not at all otherwise (an error).
+func serverUsage(srv *child.Process, metricsURL string) func() (time.Duration, int64, error) {
+	switch {
+	case srv != nil:
+		return srv.Usage
+	case metricsURL != "":
+		client := &http.Client{Timeout: 2 * time.Second}
+		// Not the run's context: the last sample is taken after an
+		// interrupt too. The client's timeout bounds it.
+		return func() (time.Duration, int64, error) {
+			return scrapeProcess(context.Background(), client, metricsURL)
+		}
+	default:
+		return func() (time.Duration, int64, error) { return 0, 0, errors.New("server not sampled") }
+	}
 }
 
 // tenantOf returns the tenant the customers use: the scenario's first, or the
