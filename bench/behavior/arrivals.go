@@ -39,10 +39,15 @@ type population struct {
 	stay     bool          // customers stay connected after their script
 	next     uint64        // the next customer's number on this lane
 	ended    bool          // the schedule is over: no more starts
+	refill   bool          // a check after a leaver is due
 }
 
-// tickToken marks the population's tick timer among customer numbers.
-const tickToken = uint64(1) << 63
+// Timer tokens of the population among customer numbers: its periodic
+// tick, and a check at once after a customer left.
+const (
+	tickToken   = uint64(1) << 63
+	refillToken = tickToken | 1
+)
 
 var _ Actor = (*Arrivals)(nil)
 
@@ -55,8 +60,8 @@ func (a *Arrivals) Dropped(int, error) {}
 // Timer implements Actor: customer number tok arrives and starts its
 // script, or the population ticks.
 func (a *Arrivals) Timer(tok uint64) {
-	if tok == tickToken && a.pop != nil {
-		a.keep()
+	if tok&tickToken != 0 && a.pop != nil {
+		a.keep(tok == tickToken)
 		return
 	}
 	a.arrive(tok)
@@ -65,6 +70,9 @@ func (a *Arrivals) Timer(tok uint64) {
 // arrive starts customer number n.
 func (a *Arrivals) arrive(n uint64) {
 	c := NewCustomer(a.Env, a.Env.Prefix+"cust-"+strconv.FormatUint(n, 10))
+	if a.pop != nil {
+		c.onLeave = a
+	}
 	a.live = append(a.live, c)
 	a.started++
 	c.Start()
@@ -102,10 +110,23 @@ func (a *Arrivals) Settled() bool {
 	return a.started >= a.planned && len(a.live) == 0
 }
 
-// keep is the population's tick: start customers up to the lane's share
-// of the level now, or end at the schedule's end.
-func (a *Arrivals) keep() {
+// left is told by a customer of a population that it left: the
+// replacement starts at once, not at the next tick.
+func (a *Arrivals) left() {
+	if !a.pop.refill {
+		a.pop.refill = true
+		a.Env.Sched.At(a.Env.Sched.Now(), a, refillToken)
+	}
+}
+
+// keep is the population's check: start customers up to the lane's share
+// of the level now, or end at the schedule's end. The periodic tick
+// (rearm) sets the next one.
+func (a *Arrivals) keep(rearm bool) {
 	p := a.pop
+	if !rearm {
+		p.refill = false
+	}
 	now := a.Env.Sched.Now()
 	off := now.Sub(p.start)
 	if off >= p.sched.Duration() {
@@ -123,7 +144,9 @@ func (a *Arrivals) keep() {
 		a.arrive(uint64(p.lane) + uint64(p.of)*p.next)
 		p.next++
 	}
-	a.Env.Sched.At(now.Add(p.tick), a, tickToken)
+	if rearm {
+		a.Env.Sched.At(now.Add(p.tick), a, tickToken)
+	}
 }
 
 // Lane is one serialised lane of a driver (a swarm loop, a simulator

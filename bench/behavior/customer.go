@@ -73,6 +73,10 @@ type Customer struct {
 	sent     time.Time // when it was sent
 	handoff  [2]time.Time
 	patience time.Duration
+
+	// onLeave is told when the customer leaves, so that a population replaces
+	// it at once; nil for none.
+	onLeave *Arrivals
 }
 
 // custLink is one device of a customer.
@@ -665,4 +669,7 @@ func (c *Customer) finish() {
 		}
 	}
 	c.closeLinks()
+	if c.onLeave != nil {
+		c.onLeave.left()
+	}
 }
