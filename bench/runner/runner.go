@@ -132,6 +132,9 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	if sc.Broadcast.Enabled() {
 		fmt.Fprintf(out, "note: broadcasts are not played yet; broadcast latency will be empty\n")
 	}
+	if len(sc.Storms) > 0 {
+		fmt.Fprintf(out, "note: storms are not played yet (only each customer's own kill steps); %d storm(s) skipped\n", len(sc.Storms))
+	}
 	corpus, err := sc.Corpus()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
