@@ -111,7 +111,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	)
 	fs.StringVar(&opts.Target, "target", "", "server address host:port (default: start an embedded refserver)")
 	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/<scenario>-<UTC time>)")
-	fs.DurationVar(&duration, "duration", 0, "scenario duration in scenario time; phases are stretched to it")
+	fs.DurationVar(&duration, "duration", 0, "scenario duration in scenario time; phases, broadcasts and storms are stretched to it")
 	fs.Float64Var(&rate, "rate", 0, "base arrival rate, customers per second of scenario time")
 	fs.IntVar(&customers, "customers", 0, "customers: the population, or the expected sessions of Poisson arrivals")
 	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
@@ -127,6 +127,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Float64Var(&fm.Precision, "find-max-precision", 0.05, "--find-max stops when the best pass and the first failure are this close (relative)")
 	fs.IntVar(&fm.MaxSteps, "find-max-steps", 12, "--find-max runs at most this many steps")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve the run's live figures in Prometheus format on this address (/metrics)")
+	fs.StringVar(&opts.AdminURL, "admin", "", "with --target: the server's admin base URL (http://host:port), where the scenario's broadcasts are posted")
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	if err := fs.Parse(args); err != nil {

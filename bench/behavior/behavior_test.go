@@ -336,3 +336,25 @@ phases:
 		})
 	}
 }
+
+// TestBroadcastBody round-trips the send times through a broadcast body
+// and refuses bodies bench did not make.
+func TestBroadcastBody(t *testing.T) {
+	intended := time.Date(2026, 11, 21, 9, 0, 0, 123456789, time.UTC)
+	sent := intended.Add(3 * time.Millisecond)
+	for _, size := range []int{0, 10, 200, 1500} {
+		b := BroadcastBody(intended, sent, size)
+		if len(b) < size {
+			t.Errorf("size %d: body of %d bytes", size, len(b))
+		}
+		i, s, ok := parseBroadcast(b)
+		if !ok || !i.Equal(intended) || !s.Equal(sent) {
+			t.Errorf("size %d: parsed %v %v %v", size, i, s, ok)
+		}
+	}
+	for _, body := range []string{"", "双十一大促开始了", "swarmdesk-broadcast ", "swarmdesk-broadcast 12 x", "swarmdesk-broadcast 12"} {
+		if _, _, ok := parseBroadcast([]byte(body)); ok {
+			t.Errorf("%q parsed as a bench broadcast", body)
+		}
+	}
+}

@@ -422,6 +422,12 @@ func (c *Customer) Receive(dev int, m wire.Msg) {
 		c.onError(dev, m, now)
 	case *wire.Ping:
 		_ = c.send(dev, &wire.Pong{Nonce: m.Nonce})
+	case *wire.Broadcast:
+		// Every connected device of every customer gets it: one receipt
+		// each.
+		if intended, sent, ok := parseBroadcast(m.Body); ok {
+			env.net(record.Broadcast, intended, sent, now)
+		}
 	}
 }
 

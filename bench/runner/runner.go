@@ -83,6 +83,10 @@ type Options struct {
 	// MetricsAddr, when set, is where the run serves its live figures in
 	// the Prometheus format (/metrics), for watching a long run.
 	MetricsAddr string
+	// AdminURL is the target server's admin base URL (http://host:port),
+	// where a scenario's broadcasts are posted (POST /admin/broadcast).
+	// Without it, a Target run skips them; an embedded server's is known.
+	AdminURL string
 	// ServerMetrics is the URL of the target server's Prometheus page
 	// (refserver's admin /metrics); with Target, the server's CPU and
 	// memory are sampled from it. An embedded server is sampled from /proc.
@@ -128,9 +132,6 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	}
 	if err := sc.Apply(opts.Overrides); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
-	}
-	if sc.Broadcast.Enabled() {
-		fmt.Fprintf(out, "note: broadcasts are not played yet; broadcast latency will be empty\n")
 	}
 	if len(sc.Storms) > 0 {
 		fmt.Fprintf(out, "note: storms are not played yet (only each customer's own kill steps); %d storm(s) skipped\n", len(sc.Storms))
@@ -301,6 +302,33 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		lanes[i] = behavior.Lane{Arrivals: arr[i], Do: lp.Do}
 	}
 	agents, total := behavior.Populate(sc, start, lanes)
+	bctx, stopBroadcasts := context.WithCancel(ctx)
+	var bc *broadcaster
+	if sc.Broadcast.Enabled() {
+		adminURL := opts.AdminURL
+		if srv != nil {
+			adminURL = srv.AdminURL
+		}
+		if adminURL == "" {
+			fmt.Fprintf(out, "note: the scenario broadcasts, but the server's admin endpoint is not known (--admin URL): broadcasts skipped\n")
+		} else {
+			tenant := sc.Broadcast.Tenant
+			if tenant == "" {
+				tenant = tenantOf(sc)
+			}
+			bc = &broadcaster{url: strings.TrimSuffix(adminURL, "/"), tenant: tenant, kind: sc.Broadcast.Kind, sc: sc, rt: rt,
+				rec: rec.NewShard(), start: start, out: out, client: &http.Client{Timeout: 10 * time.Second}}
+			bc.wg.Add(1)
+			go bc.run(bctx, broadcastTimes(sc, rand.New(rand.NewPCG(sc.Seed, 4))))
+		}
+	}
+	stopBC := func() {
+		stopBroadcasts()
+		if bc != nil {
+			bc.wg.Wait()
+		}
+	}
+	defer stopBC()
 	sched := sc.Schedule()
 	fmt.Fprintf(out, "playing %s: %d agents, %d customers over %v of scenario time at %gx (%v wall), against %s\n",
 		sc.Name, agents, total, time.Duration(sc.Duration), sc.Timescale, sc.WallDuration().Round(time.Millisecond), target)
@@ -369,6 +397,7 @@ loop:
 	st := rt.Stats()
 	peakOpen = max(peakOpen, st.Open)
 	end := rt.Now()
+	stopBC()
 	closeRT()
 	recClosed = true
 	if err := rec.Close(end); err != nil {

@@ -26,7 +26,7 @@ func TestRunSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dur := 3 * time.Minute // broadcast.at is 2m30s
+	dur := 3 * time.Minute // broadcast.at 2m30s of 5m moves to 1m30s
 	out := filepath.Join(t.TempDir(), "out")
 	var progress bytes.Buffer
 	res, err := Run(context.Background(), Options{
@@ -65,6 +65,14 @@ func TestRunSmoke(t *testing.T) {
 	}
 	if res.Sessions.Started == 0 {
 		t.Error("no sessions started")
+	}
+	// The broadcast is posted to the embedded server's admin
+	// endpoint and measured at each connected customer.
+	if b := res.Latency["broadcast"]; b.Count == 0 {
+		t.Error("the scenario's broadcast was not received by any customer")
+	}
+	if !strings.Contains(progress.String(), "broadcast at 1m30s of scenario time sent to") {
+		t.Error("no broadcast in the progress output")
 	}
 	if res.Server.CPUSeconds <= 0 || res.Server.PeakRSSBytes <= 0 {
 		t.Errorf("server resources not sampled: %+v", res.Server)

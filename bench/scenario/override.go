@@ -102,8 +102,20 @@ func (s *Scenario) Apply(o Overrides) error {
 }
 
 // stretch sets the duration to d, scaling the phases in proportion so that
-// they still add up to it exactly.
+// they still add up to it exactly, and moving the fixed broadcasts, the
+// start of periodic ones and the storms to the same places in the run.
 func (s *Scenario) stretch(d time.Duration) {
+	if prev := time.Duration(s.Duration); prev > 0 {
+		f := float64(d) / float64(prev)
+		scale := func(x Duration) Duration { return Duration(math.Round(float64(x) * f)) }
+		for i := range s.Broadcast.At {
+			s.Broadcast.At[i] = scale(s.Broadcast.At[i])
+		}
+		s.Broadcast.Start = scale(s.Broadcast.Start)
+		for i := range s.Storms {
+			s.Storms[i].At = scale(s.Storms[i].At)
+		}
+	}
 	old := s.phasesTotal()
 	s.Duration = Duration(d)
 	if len(s.Phases) == 0 || old <= 0 {

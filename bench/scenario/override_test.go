@@ -60,6 +60,18 @@ func TestApply(t *testing.T) {
 			t.Errorf("seed %d, timescale %v, wall %v", s.Seed, s.Timescale, s.WallDuration())
 		}
 	})
+	t.Run("duration moves broadcasts and storms", func(t *testing.T) {
+		s := phased(t)
+		s.Broadcast.At = []Duration{Duration(150 * time.Second)}
+		s.Broadcast.Start = Duration(30 * time.Second)
+		s.Storms = []Storm{{At: Duration(3 * time.Minute), Share: 1, ReconnectAfter: Const(time.Second)}}
+		if err := s.Apply(Overrides{Duration: ptr(70 * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		if s.Broadcast.At[0] != Duration(50*time.Second) || s.Broadcast.Start != Duration(10*time.Second) || s.Storms[0].At != Duration(time.Minute) {
+			t.Errorf("broadcast at %v start %v, storm at %v; want 50s, 10s, 1m", s.Broadcast.At, s.Broadcast.Start, s.Storms[0].At)
+		}
+	})
 	t.Run("duration stretches the phases", func(t *testing.T) {
 		s := phased(t)
 		if err := s.Apply(Overrides{Duration: ptr(7 * time.Minute)}); err != nil {
