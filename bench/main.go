@@ -24,6 +24,7 @@ import (
 
 	"github.com/swarmdesk/swarmdesk/bench/record"
 	"github.com/swarmdesk/swarmdesk/bench/runner"
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
@@ -31,13 +32,13 @@ const usage = `usage: bench <command> [arguments]
 
 commands:
   run [scenario]   play a scenario (name or file; default smoke) on real connections
-  sim              play a scenario in virtual time        (not implemented yet)
+  sim [scenario]   play a scenario in virtual time against the desk core
   plan             size a deployment from a scenario      (not implemented yet)
   report           render a result document               (not implemented yet)
   compare          compare result documents               (not implemented yet)
   merge            merge the shards of a split run        (not implemented yet)
 
-Run "bench run --help" for run's flags and examples.
+Run "bench run --help" or "bench sim --help" for flags and examples.
 `
 
 const runExamples = `
@@ -58,7 +59,7 @@ exit status: 0 all objectives met, 1 an objective failed or the run is invalid,
 `
 
 // notImplemented maps the commands still to come to their issues.
-var notImplemented = map[string]int{"sim": 4, "plan": 4, "report": 5, "compare": 5, "merge": 5}
+var notImplemented = map[string]int{"plan": 4, "report": 5, "compare": 5, "merge": 5}
 
 func main() {
 	log.SetFlags(0)
@@ -79,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	switch cmd := args[0]; cmd {
 	case "run":
 		return runCmd(args[1:], stdout, stderr)
+	case "sim":
+		return simCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0, nil
@@ -100,23 +103,10 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, runExamples)
 	}
-	var (
-		opts      runner.Options
-		duration  time.Duration
-		rate      float64
-		customers int
-		agents    int
-		seed      uint64
-		timescale float64
-	)
+	var opts runner.Options
 	fs.StringVar(&opts.Target, "target", "", "server address host:port (default: start an embedded refserver)")
 	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/<scenario>-<UTC time>)")
-	fs.DurationVar(&duration, "duration", 0, "scenario duration in scenario time; phases, broadcasts and storms are stretched to it")
-	fs.Float64Var(&rate, "rate", 0, "base arrival rate, customers per second of scenario time")
-	fs.IntVar(&customers, "customers", 0, "customers: the population, or the expected sessions of Poisson arrivals")
-	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
-	fs.Uint64Var(&seed, "seed", 0, "seed of the run's random choices")
-	fs.Float64Var(&timescale, "timescale", 0, "scenario seconds played per wall second")
+	overrides := overrideFlags(fs, true)
 	var (
 		findMax bool
 		fm      runner.FindMaxOptions
@@ -144,25 +134,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		fs.Usage()
 		return 2, fmt.Errorf("run: one scenario at most, got %q", fs.Args())
 	}
-	o := &opts.Overrides
-	if fs.Changed("duration") {
-		o.Duration = &duration
-	}
-	if fs.Changed("rate") {
-		o.Rate = &rate
-	}
-	if fs.Changed("customers") {
-		o.Customers = &customers
-	}
-	if fs.Changed("agents") {
-		o.Agents = &agents
-	}
-	if fs.Changed("seed") {
-		o.Seed = &seed
-	}
-	if fs.Changed("timescale") {
-		o.Timescale = &timescale
-	}
+	opts.Overrides = overrides()
 	opts.Progress = stderr
 	if findMax {
 		opts.FindMax = &fm
@@ -186,6 +158,50 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return 1, errors.New("run: " + failure(res))
 	}
 	return 0, nil
+}
+
+// overrideFlags defines the flags over scenario fields on fs (--timescale
+// only when the command plays in wall time) and returns what reads them
+// after parsing: only the flags given override.
+func overrideFlags(fs *pflag.FlagSet, timescale bool) func() scenario.Overrides {
+	var (
+		duration  time.Duration
+		rate      float64
+		customers int
+		agents    int
+		seed      uint64
+		scale     float64
+	)
+	fs.DurationVar(&duration, "duration", 0, "scenario duration in scenario time; phases, broadcasts and storms are stretched to it")
+	fs.Float64Var(&rate, "rate", 0, "base arrival rate, customers per second of scenario time")
+	fs.IntVar(&customers, "customers", 0, "customers: the population, or the expected sessions of Poisson arrivals")
+	fs.IntVar(&agents, "agents", 0, "total agents, shared among the pools in proportion")
+	fs.Uint64Var(&seed, "seed", 0, "seed of the run's random choices")
+	if timescale {
+		fs.Float64Var(&scale, "timescale", 0, "scenario seconds played per wall second")
+	}
+	return func() scenario.Overrides {
+		var o scenario.Overrides
+		if fs.Changed("duration") {
+			o.Duration = &duration
+		}
+		if fs.Changed("rate") {
+			o.Rate = &rate
+		}
+		if fs.Changed("customers") {
+			o.Customers = &customers
+		}
+		if fs.Changed("agents") {
+			o.Agents = &agents
+		}
+		if fs.Changed("seed") {
+			o.Seed = &seed
+		}
+		if timescale && fs.Changed("timescale") {
+			o.Timescale = &scale
+		}
+		return o
+	}
 }
 
 // failure says why a result did not pass.

@@ -85,6 +85,31 @@ type Result struct {
 	// highest load that met every objective (or, when none did, of the
 	// lowest load tried); absent for an ordinary run.
 	FindMax *FindMax `json:"find_max,omitempty"`
+	// Sim is how a bench sim run went; absent for a run on real
+	// connections.
+	Sim *Sim `json:"sim,omitempty"`
+}
+
+// Sim describes a bench sim run: the virtual time it covered and what
+// simulating it cost. Latencies of a sim run are in simulated time, and
+// network latencies are zero (messages take no time in transit).
+type Sim struct {
+	// SimulatedS is the virtual time covered, in seconds.
+	SimulatedS float64 `json:"simulated_s"`
+	// WallS is the wall time the simulation took, in seconds.
+	WallS float64 `json:"wall_s"`
+	// Events is the number of events simulated.
+	Events uint64 `json:"events"`
+	// EventsPerS is Events over WallS.
+	EventsPerS float64 `json:"events_per_s"`
+	// Sessions is the number of customer sessions started.
+	Sessions int64 `json:"sessions"`
+	// SessionsPerS is Sessions over WallS.
+	SessionsPerS float64 `json:"sessions_per_s"`
+	// PeakLinks is the most simulated connections open at once.
+	PeakLinks int64 `json:"peak_links"`
+	// PeakPending is the most events queued at once.
+	PeakPending int `json:"peak_pending"`
 }
 
 // FindMax is a search for the highest load a server carries while meeting

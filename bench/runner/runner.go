@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -498,23 +497,13 @@ func progress(w io.Writer, elapsed time.Duration, sched scenario.Schedule, off t
 }
 
 // peakRSSSelf returns this process's peak resident set (VmHWM), or floor if
-// it cannot be read.
+// it cannot be read or is lower.
 func peakRSSSelf(floor int64) int64 {
-	b, err := os.ReadFile("/proc/self/status")
+	peak, err := child.PeakRSS(os.Getpid())
 	if err != nil {
 		return floor
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-					return max(floor, kb<<10)
-				}
-			}
-		}
-	}
-	return floor
+	return max(floor, peak)
 }
 
 // version returns the module version or VCS revision of the binary.

@@ -416,6 +416,11 @@ func (s *Scenario) scriptProblems(hasGroup func(field, tenant, group string)) []
 	return ps
 }
 
+// TenantConfig returns the configuration of tenant id when the scenario
+// knows it: loaded from the tenant's file, or the built-in demo's; nil
+// otherwise. bench sim builds its desks from it.
+func (s *Scenario) TenantConfig(id string) *tenant.Config { return s.tenantConfig(id) }
+
 // tenantConfig returns the configuration of tenant id when known: loaded
 // from its file, or the demo's; nil otherwise.
 func (s *Scenario) tenantConfig(id string) *tenant.Config {

@@ -111,6 +111,26 @@ func ProcUsage(pid int) (cpu time.Duration, rss int64, err error) {
 	return cpu, pages * int64(os.Getpagesize()), nil
 }
 
+// PeakRSS reads a process's peak resident set size (VmHWM) from /proc.
+func PeakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read peak rss of %d: %w", pid, err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("read peak rss of %d: %w", pid, err)
+				}
+				return kb << 10, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("read peak rss of %d: no VmHWM in /proc/%d/status", pid, pid)
+}
+
 // Stop sends SIGTERM and waits; a clean stop exits 0.
 func (p *Process) Stop() error {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/swarmdesk/swarmdesk/bench/runner"
+	"github.com/swarmdesk/swarmdesk/bench/sim"
+)
+
+const simExamples = `
+examples:
+  bench sim                                 the smoke scenario in virtual time
+  bench sim peak-hour --customers 1000000   a million sessions of the peak hour
+  bench sim ./my.yaml --seed 7 --out results/sim
+
+Latencies are in simulated time; messages take no time in transit, so only
+human-scale metrics (queue_wait, first_reply, agent_reply, agent concurrency)
+and the message accounting mean something. Exit status as for bench run.
+`
+
+// simCmd is "bench sim".
+func simCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := pflag.NewFlagSet("sim", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: bench sim [scenario] [flags]\n\nflags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, simExamples)
+	}
+	var opts sim.Options
+	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/sim-<scenario>-<UTC time>)")
+	fs.DurationVar(&opts.Grace, "grace", time.Hour, "simulated time after the scenario's end to wait for sessions in progress")
+	overrides := overrideFlags(fs, false)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0, nil
+		}
+		return 2, err
+	}
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		opts.Scenario = fs.Arg(0)
+	default:
+		fs.Usage()
+		return 2, fmt.Errorf("sim: one scenario at most, got %q", fs.Args())
+	}
+	opts.Overrides = overrides()
+	opts.Progress = stderr
+	if opts.OutDir == "" {
+		name := opts.Scenario
+		if name == "" {
+			name = runner.DefaultScenario
+		}
+		name = filepath.Base(name)
+		name = name[:len(name)-len(filepath.Ext(name))]
+		opts.OutDir = filepath.Join("results", "sim-"+name+"-"+time.Now().UTC().Format("20060102T150405Z"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := sim.Run(ctx, opts)
+	if res != nil {
+		if serr := runner.Summary(stdout, res); serr != nil && err == nil {
+			err = serr
+		}
+		if s := res.Sim; s != nil {
+			fmt.Fprintf(stdout, "simulated %.0fs in %.2fs wall: %d events (%.2fM/s), %d sessions (%.0f/s), peak %d links\n",
+				s.SimulatedS, s.WallS, s.Events, s.EventsPerS/1e6, s.Sessions, s.SessionsPerS, s.PeakLinks)
+		}
+	}
+	if err != nil {
+		return 2, err
+	}
+	if !runner.Passed(res) {
+		return 1, errors.New("sim: " + failure(res))
+	}
+	return 0, nil
+}
