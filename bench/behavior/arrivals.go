@@ -26,8 +26,40 @@ type Arrivals struct {
 
 	live              []*Customer // started, script not yet ended (as of the last sweep)
 	started, finished int
-	planned           int         // Poisson: arrivals scheduled on this lane
-	pop               *population // population: the level keeper; nil for Poisson
+	plan              *poissonPlan // Poisson: the lane's arrivals still to come
+	pop               *population  // population: the level keeper; nil for Poisson
+}
+
+// poissonPlan draws a lane's Poisson arrivals one at a time, so that
+// memory does not grow with the run's length. Every lane draws the whole
+// run's sequence from the same seed and keeps the arrivals whose number
+// falls to it (round-robin), so the plan does not depend on how the
+// drivers split the work.
+type poissonPlan struct {
+	sched    scenario.Schedule
+	r        *rand.Rand
+	start    time.Time
+	off      time.Duration // the last arrival drawn
+	n        uint64        // its number
+	lane, of uint64
+	done     bool // no arrival left for the lane
+}
+
+// next returns the lane's next arrival: its number and time.
+func (p *poissonPlan) next() (uint64, time.Time, bool) {
+	for !p.done {
+		at, ok := p.sched.NextArrival(p.off, p.r)
+		if !ok {
+			p.done = true
+			break
+		}
+		n := p.n
+		p.off, p.n = at, p.n+1
+		if n%p.of == p.lane {
+			return n, p.start.Add(at), true
+		}
+	}
+	return 0, time.Time{}, false
 }
 
 // population is the closed model's state of one lane.
@@ -65,6 +97,17 @@ func (a *Arrivals) Timer(tok uint64) {
 		return
 	}
 	a.arrive(tok)
+	a.planNext()
+}
+
+// planNext sets the timer of the lane's next Poisson arrival.
+func (a *Arrivals) planNext() {
+	if a.plan == nil {
+		return
+	}
+	if n, at, ok := a.plan.next(); ok {
+		a.Env.Sched.At(at, a, n)
+	}
 }
 
 // arrive starts customer number n.
@@ -107,7 +150,7 @@ func (a *Arrivals) Settled() bool {
 	if a.pop != nil {
 		return a.pop.ended && len(a.live) == 0
 	}
-	return a.started >= a.planned && len(a.live) == 0
+	return (a.plan == nil || a.plan.done) && len(a.live) == 0
 }
 
 // left is told by a customer of a population that it left: the
@@ -162,12 +205,12 @@ type Lane struct {
 const PopulationTick = 20 * time.Millisecond
 
 // Populate starts the scenario's agents and the customers' arrivals from
-// start on, spreading both round-robin over the lanes. With Poisson
-// arrivals every arrival is planned now, its time drawn from the schedule
-// with a source seeded from the scenario, so a seed gives the same plan;
-// with a population each lane keeps its share of the level. It returns how
-// many agents started and how many customers are expected: exact for
-// Poisson, the schedule's estimate for a population.
+// start on, spreading both round-robin over the lanes. Poisson arrival
+// times are drawn from the schedule, one ahead at a time, with a source
+// seeded from the scenario, so a seed gives the same plan whatever the
+// number of lanes; with a population each lane keeps its share of the
+// level. It returns how many agents started and how many customers are
+// expected (the schedule's estimate).
 func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, customers int) {
 	for _, g := range sc.Agents.Groups {
 		for i := range g.Count {
@@ -189,19 +232,12 @@ func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, cus
 		}
 		return agents, int(math.Round(sched.Sessions()))
 	}
-	r := rand.New(rand.NewPCG(sc.Seed, 2))
-	for off := time.Duration(0); ; customers++ {
-		at, ok := sched.NextArrival(off, r)
-		if !ok {
-			break
-		}
-		off = at
-		l := lanes[customers%len(lanes)]
-		tok := uint64(customers)
+	for i, l := range lanes {
 		l.Do(func() {
-			l.Arrivals.planned++
-			l.Arrivals.Env.Sched.At(start.Add(at), l.Arrivals, tok)
+			a := l.Arrivals
+			a.plan = &poissonPlan{sched: sched, r: rand.New(rand.NewPCG(sc.Seed, 2)), start: start, lane: uint64(i), of: uint64(len(lanes))}
+			a.planNext()
 		})
 	}
-	return agents, customers
+	return agents, int(math.Round(sched.Sessions()))
 }

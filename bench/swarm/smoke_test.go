@@ -53,7 +53,7 @@ func TestSmokeScenario(t *testing.T) {
 	}
 	agents, total := behavior.Populate(sc, start, lanes)
 	if total < 10 {
-		t.Fatalf("only %d arrivals scheduled", total)
+		t.Fatalf("only %d arrivals expected", total)
 	}
 
 	wallStart := time.Now()
@@ -100,12 +100,12 @@ func TestSmokeScenario(t *testing.T) {
 	}
 	t.Logf("customers %d/%d done, %d agents, wall %v at timescale %v, runtime %+v, max timer lag %v", done, total, agents, elapsed.Round(time.Millisecond), timescale, stats, lag)
 	t.Logf("sessions %+v, messages %+v, errors %v", res.Sessions, res.Messages, res.Errors)
-	if arrived != total || done != total {
-		t.Errorf("%d of %d customers arrived, %d finished their script", arrived, total, done)
+	if arrived < total/2 || done != arrived {
+		t.Errorf("%d customers arrived (about %d expected), %d finished their script", arrived, total, done)
 	}
 	s := res.Sessions
-	if s.Started != int64(total) || s.BotResolved+s.Abandoned+s.Completed != s.Started {
-		t.Errorf("sessions %+v: want %d started and every one ended", s, total)
+	if s.Started != int64(arrived) || s.BotResolved+s.Abandoned+s.Completed != s.Started {
+		t.Errorf("sessions %+v: want %d started and every one ended", s, arrived)
 	}
 	m := res.Messages
 	if m.Sent == 0 || m.Delivered == 0 {
