@@ -212,10 +212,15 @@ const PopulationTick = 20 * time.Millisecond
 // level. It returns how many agents started and how many customers are
 // expected (the schedule's estimate).
 func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, customers int) {
+	// Agent ids number each group's agents across its pools: two pools of
+	// one group must not share ids, or the server would see one agent
+	// with two consoles.
+	next := map[string]int{}
 	for _, g := range sc.Agents.Groups {
-		for i := range g.Count {
+		for range g.Count {
 			l := lanes[agents%len(lanes)]
-			id := "agent-" + g.Group + "-" + strconv.Itoa(i)
+			id := "agent-" + g.Group + "-" + strconv.Itoa(next[g.Group])
+			next[g.Group]++
 			l.Do(func() { NewAgent(l.Arrivals.Env, l.Arrivals.Env.Prefix+id, g.Group, g.MaxChats).Start() })
 			agents++
 		}

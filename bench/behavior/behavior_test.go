@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -356,5 +357,40 @@ func TestBroadcastBody(t *testing.T) {
 		if _, _, ok := parseBroadcast([]byte(body)); ok {
 			t.Errorf("%q parsed as a bench broadcast", body)
 		}
+	}
+}
+
+// TestAgentIDsUnique: two pools of one skill group get distinct agent
+// ids, so that the server sees two agents, not one with two consoles.
+func TestAgentIDsUnique(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 1m
+customers: {rate: 0.01, script: [connect]}
+agents:
+  groups:
+    - {group: general, count: 2, max_chats: 4}
+    - {group: general, count: 3, max_chats: 2}
+`)
+	w := newWorld(t, sc, time.Millisecond) // starts agents of its own
+	w.env.Prefix = "p-"
+	arr := &Arrivals{Env: w.env}
+	agents, _ := Populate(sc, w.start, []Lane{{Arrivals: arr, Do: func(fn func()) { fn() }}})
+	w.clk.run(w.start.Add(10 * time.Second))
+	var ids []string
+	for u := range w.net.users {
+		if strings.HasPrefix(u, "p-agent-") {
+			ids = append(ids, u)
+		}
+	}
+	if agents != 5 {
+		t.Fatalf("Populate started %d agents, want 5", agents)
+	}
+	for _, id := range ids {
+		if n := len(w.net.users[id]); n != 1 {
+			t.Errorf("agent %s has %d links", id, n)
+		}
+	}
+	if len(ids) != 5 {
+		t.Errorf("%d distinct agent ids signed in (%v), want 5", len(ids), ids)
 	}
 }

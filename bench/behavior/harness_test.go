@@ -293,9 +293,11 @@ func newWorld(t testing.TB, sc *scenario.Scenario, latency time.Duration) *world
 		Rand: rand.New(rand.NewPCG(sc.Seed, 1)), Scenario: sc, Corpus: corpus,
 		Tenant: scenario.DemoTenant, Timescale: 1, MenuItems: []string{"1", "2", "3", "4", "5"},
 	}
+	next := map[string]int{}
 	for _, g := range sc.Agents.Groups {
-		for i := range g.Count {
-			a := NewAgent(w.env, fmt.Sprintf("agent-%s-%d", g.Group, i), g.Group, g.MaxChats)
+		for range g.Count {
+			a := NewAgent(w.env, fmt.Sprintf("agent-%s-%d", g.Group, next[g.Group]), g.Group, g.MaxChats)
+			next[g.Group]++
 			w.agents = append(w.agents, a)
 			a.Start()
 		}
