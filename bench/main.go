@@ -33,12 +33,12 @@ const usage = `usage: bench <command> [arguments]
 commands:
   run [scenario]   play a scenario (name or file; default smoke) on real connections
   sim [scenario]   play a scenario in virtual time against the desk core
-  plan             size a deployment from a scenario      (not implemented yet)
+  plan [scenario]  agents, chats per agent and server nodes for a forecast
   report           render a result document               (not implemented yet)
   compare          compare result documents               (not implemented yet)
   merge            merge the shards of a split run        (not implemented yet)
 
-Run "bench run --help" or "bench sim --help" for flags and examples.
+Run "bench <command> --help" for flags and examples.
 `
 
 const runExamples = `
@@ -59,7 +59,7 @@ exit status: 0 all objectives met, 1 an objective failed or the run is invalid,
 `
 
 // notImplemented maps the commands still to come to their issues.
-var notImplemented = map[string]int{"plan": 4, "report": 5, "compare": 5, "merge": 5}
+var notImplemented = map[string]int{"report": 5, "compare": 5, "merge": 5}
 
 func main() {
 	log.SetFlags(0)
@@ -82,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 		return runCmd(args[1:], stdout, stderr)
 	case "sim":
 		return simCmd(args[1:], stdout, stderr)
+	case "plan":
+		return planCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0, nil
