@@ -19,10 +19,14 @@ import (
 	"io"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/bench/sim"
@@ -155,14 +159,26 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	ob := opts.Objectives
 	p := &Plan{Scenario: base.Name, AnswerShare: ob.AnswerShare, AnswerWithinS: ob.AnswerWithin.Seconds(), ReplyP90S: ob.ReplyP90.Seconds()}
-	for _, chats := range opts.Concurrency {
-		lv, err := level(ctx, base, chats, opts, out)
-		if err != nil {
-			return nil, err
-		}
-		p.Levels = append(p.Levels, lv)
-		if lv.Agents > 0 && lv.ReplyMeets && chats > p.Chats {
-			p.Chats, p.Agents = chats, lv.Agents
+	// The concurrencies are independent searches: one per core at once.
+	// Each simulation is deterministic, so the plan does not depend on the
+	// order they finish in.
+	p.Levels = make([]Level, len(opts.Concurrency))
+	var mu sync.Mutex // serialises progress lines
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, chats := range opts.Concurrency {
+		g.Go(func() error {
+			lv, err := level(gctx, base, chats, opts, lockedWriter{&mu, out})
+			p.Levels[i] = lv
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, lv := range p.Levels {
+		if lv.Agents > 0 && lv.ReplyMeets && lv.Chats > p.Chats {
+			p.Chats, p.Agents = lv.Chats, lv.Agents
 		}
 	}
 	p.explain(base, opts)
@@ -182,6 +198,18 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // staffed returns base with every pool at chats per agent and n agents in
