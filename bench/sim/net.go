@@ -25,7 +25,8 @@ type Net struct {
 	desks map[string]*desk.Desk
 	users map[string][]*link // connected links by user id
 	fx    desk.Effects
-	links int64 // links open
+	links int64        // links open
+	msgs  [32]wire.Msg // decode targets of deliveries, by type, reused
 }
 
 var _ behavior.Dialer = (*Net)(nil)
@@ -222,10 +223,32 @@ func (n *Net) deliver(l *link, frame []byte) {
 		if l.closed {
 			return
 		}
-		m, err := wire.Decode(frame[wire.HeaderSize:])
+		m, err := n.decode(frame[wire.HeaderSize:])
 		if err != nil {
 			panic(fmt.Sprintf("sim: the desk produced an undecodable frame: %v", err))
 		}
 		l.a.Receive(l.dev, m)
 	})
+}
+
+// decode decodes a server frame body into the reused message of its type:
+// actors use a received message only during Receive, as on real
+// connections.
+func (n *Net) decode(body []byte) (wire.Msg, error) {
+	t, payload, err := wire.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	if int(t) >= len(n.msgs) {
+		return wire.Decode(body)
+	}
+	m := n.msgs[t]
+	if m == nil {
+		m = wire.New(t)
+		n.msgs[t] = m
+	}
+	if err := m.Decode(payload); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", t, err)
+	}
+	return m, nil
 }
