@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver stress ci clean
+.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-10m plan-peak ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,21 @@ bench-refserver: ## the benchmarks whose figures RESULTS.md quotes
 
 stress: ## the concurrent routing test at 100 agents and 3,000 customers
 	SWARMDESK_STRESS=1 $(GO) test -race -count=1 -run TestConcurrentRouting -v ./refserver/daemon
+
+scale: ## bench run: 15,000 idle customers held by one bench process (RESULTS.md)
+	$(GO) run ./bench run connections --out results/connections
+
+find-max: ## bench run --find-max on the smoke scenario (RESULTS.md)
+	$(GO) run ./bench run smoke --find-max --find-max-steps 9 --out results/fm-smoke
+
+erlang: ## bench sim against Erlang C and Erlang A, verbose
+	$(GO) test -count=1 -run TestErlang -v ./bench/sim
+
+sim-10m: ## bench sim of the ten-million scenario (about 15 minutes here)
+	$(GO) build -o bin/bench ./bench && /usr/bin/time -v bin/bench sim ten-million --out results/sim-10m
+
+plan-peak: ## bench plan on peak-hour: can one agent carry 20 chats? (a few minutes)
+	$(GO) run ./bench plan peak-hour --out results/plan-peak-hour.json
 
 ci: ## what CI runs
 	bash .ci/run
