@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-10m plan-peak ci clean
+.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ find-max: ## bench run --find-max on the smoke scenario (RESULTS.md)
 erlang: ## bench sim against Erlang C and Erlang A, verbose
 	$(GO) test -count=1 -run TestErlang -v ./bench/sim
 
-sim-10m: ## bench sim of the ten-million scenario (about 15 minutes here)
+sim-ten-million: ## bench sim of the ten-million scenario (about 15 minutes here)
 	$(GO) build -o bin/bench ./bench && /usr/bin/time -v bin/bench sim ten-million --out results/sim-10m
 
 plan-peak: ## bench plan on peak-hour: can one agent carry 20 chats? (a few minutes)
