@@ -140,7 +140,9 @@ func TestHealthyRunClean(t *testing.T) {
 	}
 	res, _ := faultyRun(t, "faults.yaml", faultproxy.Config{}, Options{})
 	m := res.Messages
-	if m.Sent < 50 || m.Delivered < 2*m.Sent {
+	// Each message is owed to the agent and the customer's other device,
+	// unless the conversation ended first.
+	if m.Sent < 50 || m.Delivered < m.Sent {
 		t.Errorf("too little traffic to judge: %+v", m)
 	}
 	if m.Lost != 0 || m.Duplicated != 0 || m.Reordered != 0 || m.Unacked != 0 {

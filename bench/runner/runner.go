@@ -240,6 +240,7 @@ func buildServer(out io.Writer) (string, error) {
 // play runs the scenario against addr and fills the result, written to
 // dir. User ids begin with prefix.
 func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, prefix string, out io.Writer) (*reports.Result, error) {
+	out = &syncWriter{w: out} // the broadcaster writes from its own goroutine
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
 	}
@@ -451,6 +452,18 @@ loop:
 		return res, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	return res, nil
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
 }
 
 // serverUsage returns how the server's CPU time and resident memory are
