@@ -148,6 +148,12 @@ func Simulate(ctx context.Context, sc *scenario.Scenario, opts Options) (*report
 	}
 	limit := end.Add(grace)
 	fmt.Fprintf(out, "simulating %s: %d agents, about %d customers over %v of simulated time\n", sc.Name, agents, planned, time.Duration(sc.Duration))
+	if sc.Broadcast.Enabled() {
+		fmt.Fprintf(out, "note: admin broadcasts are not simulated (they measure the network, which bench sim does not)\n")
+	}
+	if len(sc.Storms) > 0 {
+		fmt.Fprintf(out, "note: storms are not simulated yet; %d skipped\n", len(sc.Storms))
+	}
 
 	wallStart := time.Now()
 	cpu0, _, _ := child.ProcUsage(os.Getpid())
