@@ -79,10 +79,14 @@ func TestSmokeScenario(t *testing.T) {
 		t.Errorf("errors: %v", res.Errors)
 	}
 	checkLedger(t, res)
-	for _, m := range []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "resume", "agent_reply"} {
+	for _, m := range []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "resume", "agent_reply", "session"} {
 		if res.Latency[m].Count == 0 {
 			t.Errorf("no %s latency recorded", m)
 		}
+	}
+	// One session length per session that ended.
+	if n, ss := res.Latency["session"].Count, res.Sessions; n != ss.BotResolved+ss.Abandoned+ss.Completed {
+		t.Errorf("%d session lengths for sessions %+v", n, ss)
 	}
 	if res.Agents.MaxConcurrent == 0 {
 		t.Errorf("agents carried no chat: %+v", res.Agents)

@@ -72,6 +72,7 @@ type Customer struct {
 	intended time.Time // the intended time of the action in flight
 	sent     time.Time // when it was sent
 	handoff  [2]time.Time
+	opened   time.Time // the conversation's open acknowledged
 	patience time.Duration
 
 	// onLeave is told when the customer leaves, so that a population replaces
@@ -485,6 +486,7 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 			}
 		}
 		env.Rec.Session(record.SessionStarted)
+		c.opened = now
 		if c.has(fMenu) {
 			c.due = now
 			c.next()
@@ -593,6 +595,8 @@ func (c *Customer) outcome(ev record.SessionEvent) {
 	}
 	c.flags |= fOutcome
 	c.env.Rec.Session(ev)
+	now := c.env.Sched.Now()
+	c.env.Rec.Record(record.Session, c.opened, c.opened, now)
 }
 
 // ending is the outcome of a conversation ending now.

@@ -33,6 +33,9 @@ const (
 	// AgentReply is a customer's message sent to the agent's reply received,
 	// as the customer perceives it.
 	AgentReply
+	// Session is a conversation's length: its open acknowledged to its
+	// end (closed, resolved by the bot, or abandoned), in scenario time.
+	Session
 
 	// NumMetrics is the number of metrics.
 	NumMetrics = iota
@@ -50,6 +53,7 @@ var metricNames = [NumMetrics]string{
 	Broadcast:  "broadcast",
 	Resume:     "resume",
 	AgentReply: "agent_reply",
+	Session:    "session",
 }
 
 // String returns the metric's name in results and logs ("queue_wait").

@@ -55,7 +55,7 @@ func hist(t *testing.T, values ...time.Duration) *hdrhistogram.Histogram {
 }
 
 func TestMetricNames(t *testing.T) {
-	want := []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "broadcast", "resume", "agent_reply"}
+	want := []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "broadcast", "resume", "agent_reply", "session"}
 	ms := Metrics()
 	if len(ms) != len(want) || NumMetrics != len(want) {
 		t.Fatalf("%d metrics, want %d", len(ms), len(want))

@@ -70,6 +70,7 @@ var metrics = []Metric{
 	{Name: "queue_wait", Kind: Latency, ScenarioTime: true, Doc: "asking for a person to being assigned one"},
 	{Name: "first_reply", Kind: Latency, ScenarioTime: true, Doc: "asking for a person to the first human reply received"},
 	{Name: "agent_reply", Kind: Latency, ScenarioTime: true, Doc: "a customer's message to the agent's reply received"},
+	{Name: "session", Kind: Latency, ScenarioTime: true, Doc: "a conversation's open acknowledged to its end"},
 	{Name: "broadcast", Kind: Latency, Doc: "an admin broadcast sent to its receipt by each customer"},
 	{Name: "resume", Kind: Latency, Doc: "a reconnecting hello sent to the last missed delivery received"},
 	{Name: "lag", Kind: Latency, Doc: "how late the generator started its actions"},

@@ -166,7 +166,7 @@ func TestMetrics(t *testing.T) {
 	}
 	// The latencies are bench/record's metrics, named as the result
 	// document names them (issue 3 item 3), plus the generator's lag.
-	for _, name := range []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "broadcast", "resume", "agent_reply", "lag"} {
+	for _, name := range []string{"connect", "hello", "menu", "bot", "ack", "delivery", "queue_wait", "first_reply", "broadcast", "resume", "agent_reply", "session", "lag"} {
 		if m, ok := LookupMetric(name); !ok || m.Kind != Latency {
 			t.Errorf("latency %s missing", name)
 		}
