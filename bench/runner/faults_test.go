@@ -37,7 +37,12 @@ func faultyRun(t *testing.T, name string, cfg faultproxy.Config, opts Options) (
 		opts.OutDir = t.TempDir()
 	}
 	if opts.LateBound == 0 {
-		opts.LateBound = 100 * time.Millisecond // the race detector on two shared cores
+		// These tests judge the accounting and the server's faults, not
+		// the generator's punctuality: under -race, with the server in
+		// this process and other test packages on the same two cores, a
+		// 100ms bound was seen to invalidate a healthy run (6 of 327
+		// actions late). Lateness still shows in the corrected latencies.
+		opts.LateBound = time.Second
 	}
 	res, err := Run(context.Background(), opts)
 	if err != nil {
