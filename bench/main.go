@@ -98,13 +98,7 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 
 // runCmd is "bench run".
 func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: bench run [scenario] [flags]\n\nflags:\n")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, runExamples)
-	}
+	fs := newCommand("run", runExamples, stderr)
 	var opts runner.Options
 	fs.StringVar(&opts.Target, "target", "", "server address host:port (default: start an embedded refserver)")
 	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/<scenario>-<UTC time>)")
@@ -122,20 +116,11 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&opts.AdminURL, "admin", "", "with --target: the server's admin base URL (http://host:port), where the scenario's broadcasts are posted")
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0, nil
-		}
-		return 2, err
+	name, help, err := parseScenario(fs, args, runner.DefaultScenario)
+	if help || err != nil {
+		return exitParse(err)
 	}
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		opts.Scenario = fs.Arg(0)
-	default:
-		fs.Usage()
-		return 2, fmt.Errorf("run: one scenario at most, got %q", fs.Args())
-	}
+	opts.Scenario = name
 	opts.Overrides = overrides()
 	opts.Progress = stderr
 	if findMax {
@@ -158,6 +143,47 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return 1, errors.New("run: --find-max: no load tried met every objective")
 		}
 		return 1, errors.New("run: " + failure(res))
+	}
+	return 0, nil
+}
+
+// newCommand returns the flag set of subcommand name, which takes one
+// optional scenario; its usage lists the flags, then examples.
+func newCommand(name, examples string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: bench %s [scenario] [flags]\n\nflags:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, examples)
+	}
+	return fs
+}
+
+// parseScenario parses a subcommand's args and returns the scenario named,
+// or def without one; help reports that --help was asked.
+func parseScenario(fs *pflag.FlagSet, args []string, def string) (name string, help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return "", true, nil
+		}
+		return "", false, err
+	}
+	switch fs.NArg() {
+	case 0:
+		return def, false, nil
+	case 1:
+		return fs.Arg(0), false, nil
+	}
+	fs.Usage()
+	return "", false, fmt.Errorf("%s: one scenario at most, got %q", fs.Name(), fs.Args())
+}
+
+// exitParse is the exit status and error of a parse that ends the
+// command: 0 after --help, 2 for bad usage.
+func exitParse(err error) (int, error) {
+	if err != nil {
+		return 2, err
 	}
 	return 0, nil
 }

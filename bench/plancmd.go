@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/swarmdesk/swarmdesk/bench/plan"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
@@ -34,13 +32,7 @@ the highest whose agent reply p90 meets its objective.
 
 // planCmd is "bench plan".
 func planCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: bench plan [scenario] [flags]\n\nflags:\n")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, planExamples)
-	}
+	fs := newCommand("plan", planExamples, stderr)
 	var (
 		opts     plan.Options
 		answer   string
@@ -57,23 +49,12 @@ func planCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&headroom, "headroom", "30%", "share of a node's capacity kept free")
 	fs.StringVar(&out, "out", "", "also write the plan as JSON to this file")
 	overrides := overrideFlags(fs, false)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0, nil
-		}
-		return 2, err
+	name, help, err := parseScenario(fs, args, "peak-hour")
+	if help || err != nil {
+		return exitParse(err)
 	}
-	switch fs.NArg() {
-	case 0:
-		opts.Scenario = "peak-hour"
-	case 1:
-		opts.Scenario = fs.Arg(0)
-	default:
-		fs.Usage()
-		return 2, fmt.Errorf("plan: one scenario at most, got %q", fs.Args())
-	}
+	opts.Scenario = name
 	opts.Overrides = overrides()
-	var err error
 	if opts.Objectives.AnswerShare, opts.Objectives.AnswerWithin, err = parseAnswer(answer); err != nil {
 		return 2, err
 	}

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/swarmdesk/swarmdesk/bench/runner"
 	"github.com/swarmdesk/swarmdesk/bench/sim"
 )
@@ -32,39 +30,20 @@ and the message accounting mean something. Exit status as for bench run.
 
 // simCmd is "bench sim".
 func simCmd(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := pflag.NewFlagSet("sim", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: bench sim [scenario] [flags]\n\nflags:\n")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, simExamples)
-	}
+	fs := newCommand("sim", simExamples, stderr)
 	var opts sim.Options
 	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/sim-<scenario>-<UTC time>)")
 	fs.DurationVar(&opts.Grace, "grace", time.Hour, "simulated time after the scenario's end to wait for sessions in progress")
 	sweep := fs.String("sweep", "", "simulate once per value of a scenario field: PATH=FROM..TO[:STEP], e.g. agents.groups[0].max_chats=1..20")
 	overrides := overrideFlags(fs, false)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0, nil
-		}
-		return 2, err
+	name, help, err := parseScenario(fs, args, runner.DefaultScenario)
+	if help || err != nil {
+		return exitParse(err)
 	}
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		opts.Scenario = fs.Arg(0)
-	default:
-		fs.Usage()
-		return 2, fmt.Errorf("sim: one scenario at most, got %q", fs.Args())
-	}
+	opts.Scenario = name
 	opts.Overrides = overrides()
 	opts.Progress = stderr
 	if opts.OutDir == "" {
-		name := opts.Scenario
-		if name == "" {
-			name = runner.DefaultScenario
-		}
 		name = filepath.Base(name)
 		name = name[:len(name)-len(filepath.Ext(name))]
 		opts.OutDir = filepath.Join("results", "sim-"+name+"-"+time.Now().UTC().Format("20060102T150405Z"))

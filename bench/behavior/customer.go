@@ -233,10 +233,10 @@ func (c *Customer) act() {
 		if len(items) == 0 {
 			items = env.MenuItems
 		}
-		item := "1"
-		if len(items) > 0 {
-			item = items[env.Rand.IntN(len(items))]
+		if len(items) == 0 {
+			items = DefaultMenuItems
 		}
+		item := items[env.Rand.IntN(len(items))]
 		c.say(wire.KindMenuChoice, []byte(item))
 	case scenario.StepAskPerson:
 		c.wait = wPerson

@@ -85,7 +85,7 @@ type Env struct {
 	// simulator); network latencies are divided by it. 0 means 1.
 	Timescale float64
 	// MenuItems are the menu items a choose step without items picks from
-	// (the tenant's items the bot answers). Empty: "1".
+	// (the tenant's items the bot answers). Empty: DefaultMenuItems.
 	MenuItems []string
 	// Prefix begins the user ids of the lane's customers and agents, so
 	// that several runs against one server (the steps of --find-max) do
@@ -151,6 +151,10 @@ func (e *Env) message() (wire.Kind, []byte) {
 	}
 	return k, e.fill(max(pick.Size.Sample(e.Rand), 1))
 }
+
+// DefaultMenuItems are the demo tenant's menu items the bot answers: what a
+// choose step without items picks from when Env.MenuItems is empty.
+var DefaultMenuItems = []string{"1", "2", "3", "4", "5"}
 
 // deviceNames are the hello device names of a user's links.
 var deviceNames = [...]string{"d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7"}

@@ -291,7 +291,7 @@ func newWorld(t testing.TB, sc *scenario.Scenario, latency time.Duration) *world
 	w.env = &Env{
 		Sched: clk, Dial: w.net, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 		Rand: rand.New(rand.NewPCG(sc.Seed, 1)), Scenario: sc, Corpus: corpus,
-		Tenant: scenario.DemoTenant, Timescale: 1, MenuItems: []string{"1", "2", "3", "4", "5"},
+		Tenant: scenario.DemoTenant, Timescale: 1,
 	}
 	next := map[string]int{}
 	for _, g := range sc.Agents.Groups {

@@ -142,12 +142,9 @@ func (o *Options) defaults(sc *scenario.Scenario) {
 
 // Make makes the plan.
 func Make(ctx context.Context, opts Options) (*Plan, error) {
-	base, err := scenario.LoadNamed(opts.Scenario)
+	base, err := scenario.LoadWith(opts.Scenario, opts.Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", sim.ErrScenario, err)
-	}
-	if err := base.Apply(opts.Overrides); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", sim.ErrScenario, opts.Scenario, err)
 	}
 	if len(base.Agents.Groups) == 0 {
 		return nil, fmt.Errorf("%w: %s has no agents to size", ErrPlan, base.Name)

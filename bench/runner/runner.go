@@ -125,12 +125,9 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	if name == "" {
 		name = DefaultScenario
 	}
-	sc, err := scenario.LoadNamed(name)
+	sc, err := scenario.LoadWith(name, opts.Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
-	}
-	if err := sc.Apply(opts.Overrides); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
 	}
 	if len(sc.Storms) > 0 {
 		fmt.Fprintf(out, "note: storms are not played yet (only each customer's own kill steps); %d storm(s) skipped\n", len(sc.Storms))
@@ -292,7 +289,7 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		env := &behavior.Env{
 			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
-			Tenant: tenantOf(sc), Timescale: sc.Timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
+			Tenant: sc.CustomerTenant(), Timescale: sc.Timescale,
 			Prefix: prefix,
 		}
 		arr[i] = &behavior.Arrivals{Env: env}
@@ -314,7 +311,7 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		} else {
 			tenant := sc.Broadcast.Tenant
 			if tenant == "" {
-				tenant = tenantOf(sc)
+				tenant = sc.CustomerTenant()
 			}
 			bc = &broadcaster{url: strings.TrimSuffix(adminURL, "/"), tenant: tenant, kind: sc.Broadcast.Kind, sc: sc, rt: rt,
 				rec: rec.NewShard(), start: start, out: out, client: &http.Client{Timeout: 10 * time.Second}}
@@ -483,15 +480,6 @@ func serverUsage(srv *child.Process, metricsURL string) func() (time.Duration, i
 	default:
 		return func() (time.Duration, int64, error) { return 0, 0, errors.New("server not sampled") }
 	}
-}
-
-// tenantOf returns the tenant the customers use: the scenario's first, or the
-// demo tenant.
-func tenantOf(sc *scenario.Scenario) string {
-	if len(sc.Tenants) > 0 && sc.Tenants[0].ID != "" {
-		return sc.Tenants[0].ID
-	}
-	return scenario.DemoTenant
 }
 
 // progress prints one progress line.

@@ -43,6 +43,19 @@ func Load(path string) (*Scenario, error) {
 	return parse(data, path, filepath.Dir(path))
 }
 
+// LoadWith loads the scenario nameOrPath names, as LoadNamed does, and
+// applies the overrides o: what bench run, sim and plan start from.
+func LoadWith(nameOrPath string, o Overrides) (*Scenario, error) {
+	sc, err := LoadNamed(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.Apply(o); err != nil {
+		return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+	}
+	return sc, nil
+}
+
 // LoadNamed loads a scenario by name or path: a bare name such as "smoke"
 // is the embedded scenario of that name (see package scenarios); anything
 // with a path separator or a .yaml or .yml extension is a file, as Load

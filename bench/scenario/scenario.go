@@ -354,6 +354,15 @@ func Default() *Scenario {
 // groups and menu are known without a file.
 const DemoTenant = "demo"
 
+// CustomerTenant is the tenant customers sign in to: the first tenant's,
+// or the demo tenant.
+func (s *Scenario) CustomerTenant() string {
+	if len(s.Tenants) > 0 && s.Tenants[0].ID != "" {
+		return s.Tenants[0].ID
+	}
+	return DemoTenant
+}
+
 // File returns the name the scenario was parsed under: the path given to
 // Load, "scenarios/NAME.yaml" for an embedded scenario, the name given to
 // Parse; "" for a scenario built in code.

@@ -62,12 +62,9 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	if name == "" {
 		name = runner.DefaultScenario
 	}
-	sc, err := scenario.LoadNamed(name)
+	sc, err := scenario.LoadWith(name, opts.Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
-	}
-	if err := sc.Apply(opts.Overrides); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
 	}
 	return Simulate(ctx, sc, opts)
 }
@@ -120,14 +117,10 @@ func Simulate(ctx context.Context, sc *scenario.Scenario, opts Options) (*report
 			_ = rec.Close(clk.Now())
 		}
 	}()
-	tenantID := scenario.DemoTenant
-	if len(sc.Tenants) > 0 {
-		tenantID = sc.Tenants[0].ID
-	}
 	env := &behavior.Env{
 		Sched: clk, Dial: net, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 		Rand: rand.New(rand.NewPCG(sc.Seed, 10)), Scenario: sc, Corpus: corpus,
-		Tenant: tenantID, Timescale: 1, MenuItems: []string{"1", "2", "3", "4", "5"},
+		Tenant: sc.CustomerTenant(), Timescale: 1,
 	}
 	arr := &behavior.Arrivals{Env: env}
 	lanes := []behavior.Lane{{Arrivals: arr, Do: func(fn func()) { fn() }}}

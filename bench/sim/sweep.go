@@ -168,12 +168,9 @@ func RunSweep(ctx context.Context, opts Options, sw Sweep) ([]SweepPoint, error)
 	if name == "" {
 		name = runner.DefaultScenario
 	}
-	base, err := scenario.LoadNamed(name)
+	base, err := scenario.LoadWith(name, opts.Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
-	}
-	if err := base.Apply(opts.Overrides); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
 	}
 	out := opts.Progress
 	if out == nil {

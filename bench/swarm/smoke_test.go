@@ -43,7 +43,7 @@ func TestSmokeScenario(t *testing.T) {
 		env := &behavior.Env{
 			Sched: lp, Dial: lp, Rec: rec.NewShard(), Ledger: rec.Ledger(),
 			Rand: rand.New(rand.NewPCG(sc.Seed, uint64(10+i))), Scenario: sc, Corpus: corpus,
-			Tenant: scenario.DemoTenant, Timescale: timescale, MenuItems: []string{"1", "2", "3", "4", "5"},
+			Tenant: scenario.DemoTenant, Timescale: timescale,
 		}
 		arr[i] = &behavior.Arrivals{Env: env}
 	}
