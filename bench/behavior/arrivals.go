@@ -204,6 +204,25 @@ type Lane struct {
 // level; in scenario time it is at least 100ms.
 const PopulationTick = 20 * time.Millisecond
 
+// StartAgents starts the scenario's agents, round-robin over the lanes,
+// and returns how many. Agent ids number each group's agents across its
+// pools ("agent-general-0", ...): two pools of one group must not share
+// ids, or the server would see one agent with two consoles.
+func StartAgents(sc *scenario.Scenario, lanes []Lane) int {
+	n := 0
+	next := map[string]int{}
+	for _, g := range sc.Agents.Groups {
+		for range g.Count {
+			l := lanes[n%len(lanes)]
+			id := "agent-" + g.Group + "-" + strconv.Itoa(next[g.Group])
+			next[g.Group]++
+			l.Do(func() { NewAgent(l.Arrivals.Env, l.Arrivals.Env.Prefix+id, g.Group, g.MaxChats).Start() })
+			n++
+		}
+	}
+	return n
+}
+
 // Populate starts the scenario's agents and the customers' arrivals from
 // start on, spreading both round-robin over the lanes. Poisson arrival
 // times are drawn from the schedule, one ahead at a time, with a source
@@ -212,19 +231,7 @@ const PopulationTick = 20 * time.Millisecond
 // level. It returns how many agents started and how many customers are
 // expected (the schedule's estimate).
 func Populate(sc *scenario.Scenario, start time.Time, lanes []Lane) (agents, customers int) {
-	// Agent ids number each group's agents across its pools: two pools of
-	// one group must not share ids, or the server would see one agent
-	// with two consoles.
-	next := map[string]int{}
-	for _, g := range sc.Agents.Groups {
-		for range g.Count {
-			l := lanes[agents%len(lanes)]
-			id := "agent-" + g.Group + "-" + strconv.Itoa(next[g.Group])
-			next[g.Group]++
-			l.Do(func() { NewAgent(l.Arrivals.Env, l.Arrivals.Env.Prefix+id, g.Group, g.MaxChats).Start() })
-			agents++
-		}
-	}
+	agents = StartAgents(sc, lanes)
 	sched := sc.Schedule()
 	if sched.Arrival == scenario.ArrivalPopulation {
 		tick := max(100*time.Millisecond, time.Duration(float64(PopulationTick)*max(sc.Timescale, 1)))

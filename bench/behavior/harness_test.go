@@ -271,7 +271,6 @@ type world struct {
 	env       *Env
 	start     time.Time
 	customers []*Customer
-	agents    []*Agent
 }
 
 func newWorld(t testing.TB, sc *scenario.Scenario, latency time.Duration) *world {
@@ -293,15 +292,7 @@ func newWorld(t testing.TB, sc *scenario.Scenario, latency time.Duration) *world
 		Rand: rand.New(rand.NewPCG(sc.Seed, 1)), Scenario: sc, Corpus: corpus,
 		Tenant: scenario.DemoTenant, Timescale: 1,
 	}
-	next := map[string]int{}
-	for _, g := range sc.Agents.Groups {
-		for range g.Count {
-			a := NewAgent(w.env, fmt.Sprintf("agent-%s-%d", g.Group, next[g.Group]), g.Group, g.MaxChats)
-			next[g.Group]++
-			w.agents = append(w.agents, a)
-			a.Start()
-		}
-	}
+	StartAgents(sc, []Lane{{Arrivals: &Arrivals{Env: w.env}, Do: func(fn func()) { fn() }}})
 	return w
 }
 
