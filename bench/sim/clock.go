@@ -61,14 +61,6 @@ func (c *Clock) Events() uint64 { return c.events }
 // Pending returns how many events are scheduled.
 func (c *Clock) Pending() int { return len(c.h) }
 
-// Next returns the time of the next event, and false when there is none.
-func (c *Clock) Next() (time.Time, bool) {
-	if len(c.h) == 0 {
-		return time.Time{}, false
-	}
-	return time.Unix(0, c.h[0].at).UTC(), true
-}
-
 // Run runs the events due up to until, in order, and leaves the clock at
 // until. When max is above 0 it returns after at most max events, false if
 // events due before until remain (the clock is then at the last one run).
