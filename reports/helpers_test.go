@@ -37,6 +37,16 @@ func summaryOf(t testing.TB, values ...int64) Summary {
 	return s
 }
 
+// intervalOf summarises one interval's values, failing the test on error.
+func intervalOf(t testing.TB, values ...int64) IntervalLatency {
+	t.Helper()
+	il, err := NewIntervalLatency(histOf(t, values...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return il
+}
+
 // latencies draws n log-normal latencies around median, with a stall of
 // stall added to one in every stallEvery (0: none).
 func latencies(rng *rand.Rand, n int, median time.Duration, stall time.Duration, stallEvery int) (corrected, raw []int64) {
@@ -112,7 +122,8 @@ func shardResult(t testing.TB, index, count int) (r *Result, deliveryCorrected, 
 		Generator:  Resources{Source: "self", CPUSeconds: 1.5, PeakRSSBytes: 40 << 20, Connections: 1000, BytesPerConnection: 900},
 		Server:     Resources{Source: "pid 1234", CPUSeconds: 2.5, PeakRSSBytes: 30 << 20, Connections: 1004, BytesPerConnection: 700},
 		Series: []Point{
-			{StartS: 0, EndS: 1, Messages: 100, MessagesPerS: 100, Deliveries: 200, DeliveriesPerS: 200, Connections: 1000, QueueLength: 3},
+			{StartS: 0, EndS: 1, Messages: 100, MessagesPerS: 100, Deliveries: 200, DeliveriesPerS: 200, Connections: 1000, QueueLength: 3,
+				Latency: map[string]IntervalLatency{"delivery": intervalOf(t, dc[:200]...)}},
 			{StartS: 1, EndS: 2, Messages: 110, MessagesPerS: 110, Deliveries: 220, DeliveriesPerS: 220, Errors: 1, Connections: 1000},
 		},
 	}

@@ -52,6 +52,20 @@ func NewSummary(d Distribution) (Summary, error) {
 	return s, nil
 }
 
+// NewIntervalLatency summarises one interval's histogram of nanoseconds.
+func NewIntervalLatency(d Distribution) (IntervalLatency, error) {
+	s, err := NewSummary(d)
+	if err != nil {
+		return IntervalLatency{}, err
+	}
+	return s.interval(), nil
+}
+
+// interval is the part of a summary an interval keeps.
+func (s Summary) interval() IntervalLatency {
+	return IntervalLatency{Count: s.Count, P50Ms: s.P50Ms, P90Ms: s.P90Ms, P99Ms: s.P99Ms, MaxMs: s.MaxMs, Histogram: s.Histogram}
+}
+
 // DecodeHistogram decodes a histogram in the compressed V2 encoding, as a
 // Summary's Histogram holds it.
 func DecodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 )
 
@@ -139,6 +141,14 @@ func (r *Result) check() error {
 	}
 	if err := checkSummary(r.Actions.Lag); err != nil {
 		return fmt.Errorf("actions.lag: %w: %w", ErrInvalid, err)
+	}
+	for i, p := range r.Series {
+		for _, name := range slices.Sorted(maps.Keys(p.Latency)) {
+			il := p.Latency[name]
+			if err := checkSummary(Summary{Count: il.Count, Histogram: il.Histogram}); err != nil {
+				return fmt.Errorf("series[%d].latency.%s: %w: %w", i, name, ErrInvalid, err)
+			}
+		}
 	}
 	for i, lv := range r.Agents.Reply {
 		if err := checkSummary(lv.Summary); err != nil {

@@ -106,7 +106,11 @@ func Merge(results ...*Result) (*Result, error) {
 	}
 	out.Generator = mergeResources(results, func(r *Result) Resources { return r.Generator }, false)
 	out.Server = mergeResources(results, func(r *Result) Resources { return r.Server }, true)
-	out.Series = mergeSeries(results)
+	series, err := mergeSeries(results)
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	out.Series = series
 	return out, nil
 }
 
@@ -315,29 +319,57 @@ func mergeResources(results []*Result, get func(*Result) Resources, bySource boo
 	return out
 }
 
-// mergeSeries adds up the shards' time series interval by interval.
-func mergeSeries(results []*Result) []Point {
+// mergeSeries adds up the shards' time series interval by interval, and
+// merges their interval histograms.
+func mergeSeries(results []*Result) ([]Point, error) {
 	var out []Point
+	hists := []map[string]*hdrhistogram.Histogram{}
 	for _, r := range results {
 		for i, p := range r.Series {
 			if i == len(out) {
 				out = append(out, p)
-				continue
+				out[i].Latency = nil
+				hists = append(hists, map[string]*hdrhistogram.Histogram{})
+			} else {
+				o := &out[i]
+				o.StartS = min(o.StartS, p.StartS)
+				o.EndS = max(o.EndS, p.EndS)
+				o.Messages += p.Messages
+				o.Deliveries += p.Deliveries
+				o.Errors += p.Errors
+				o.Connections += p.Connections
+				o.QueueLength += p.QueueLength
 			}
-			o := &out[i]
-			o.StartS = min(o.StartS, p.StartS)
-			o.EndS = max(o.EndS, p.EndS)
-			o.Messages += p.Messages
-			o.Deliveries += p.Deliveries
-			o.Errors += p.Errors
-			o.Connections += p.Connections
-			o.QueueLength += p.QueueLength
+			for name, il := range p.Latency {
+				h, err := histogramOf(Summary{Histogram: il.Histogram})
+				if err != nil {
+					return nil, fmt.Errorf("series[%d].latency.%s: %w", i, name, err)
+				}
+				if h == nil {
+					continue
+				}
+				if acc := hists[i][name]; acc == nil {
+					hists[i][name] = h
+				} else if dropped := acc.Merge(h); dropped != 0 {
+					return nil, fmt.Errorf("series[%d].latency.%s: %d values out of range: %w", i, name, dropped, ErrMerge)
+				}
+			}
 		}
 	}
 	for i := range out {
 		out[i].MessagesPerS, out[i].DeliveriesPerS = perSecond(out[i])
+		for name, h := range hists[i] {
+			il, err := NewIntervalLatency(h)
+			if err != nil {
+				return nil, fmt.Errorf("series[%d].latency.%s: %w", i, name, err)
+			}
+			if out[i].Latency == nil {
+				out[i].Latency = map[string]IntervalLatency{}
+			}
+			out[i].Latency[name] = il
+		}
 	}
-	return out
+	return out, nil
 }
 
 // perSecond gives a point's message and delivery rates over its length.

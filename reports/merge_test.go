@@ -83,6 +83,26 @@ func TestMergeExact(t *testing.T) {
 		t.Errorf("series %+v", got.Series)
 	}
 
+	// Interval histograms merge exactly too.
+	var first []int64
+	for _, r := range shards {
+		h, err := DecodeHistogram(r.Series[0].Latency["delivery"].Histogram)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range h.Distribution() {
+			for range b.Count {
+				first = append(first, b.From)
+			}
+		}
+	}
+	if want := intervalOf(t, first...); !reflect.DeepEqual(got.Series[0].Latency["delivery"], want) {
+		t.Errorf("merged interval latency\n got %+v\nwant %+v", got.Series[0].Latency["delivery"], want)
+	}
+	if len(got.Series[1].Latency) != 0 {
+		t.Errorf("second interval latency %+v, want none", got.Series[1].Latency)
+	}
+
 	// What Merge returns is a document Read accepts.
 	if err := got.check(); err != nil {
 		t.Errorf("merged result contradicts itself: %v", err)

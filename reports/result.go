@@ -394,6 +394,29 @@ type Point struct {
 	Connections int64 `json:"connections"`
 	// QueueLength is the number of customers waiting for an agent at its end.
 	QueueLength int64 `json:"queue_length"`
+	// Latency is the interval's corrected latencies, keyed by metric name,
+	// for the metrics that recorded a value in it: what charts of latency
+	// over time and per-interval comparisons read.
+	Latency map[string]IntervalLatency `json:"latency,omitempty"`
+}
+
+// IntervalLatency is one metric's corrected latencies in one recording
+// interval. It carries its histogram so that the intervals of shards merge
+// exactly, as the whole-run figures do.
+type IntervalLatency struct {
+	// Count is the number of values recorded in the interval.
+	Count int64 `json:"count"`
+	// P50Ms is the interval's median.
+	P50Ms float64 `json:"p50_ms"`
+	// P90Ms is its 90th percentile.
+	P90Ms float64 `json:"p90_ms"`
+	// P99Ms is its 99th percentile.
+	P99Ms float64 `json:"p99_ms"`
+	// MaxMs is its largest value.
+	MaxMs float64 `json:"max_ms"`
+	// Histogram is the interval's histogram of nanoseconds, encoded as a
+	// Summary's is.
+	Histogram string `json:"histogram"`
 }
 
 // Invalidate marks the result invalid for the given reason, keeping any

@@ -181,6 +181,21 @@ func (r *Recorder) cut(now time.Time, always bool) error {
 			QueueLength: queued,
 		}
 		reports.PointRates(&p)
+		for m := range iv.hist {
+			h := iv.hist[m][0]
+			if h.TotalCount() == 0 {
+				continue
+			}
+			il, ierr := reports.NewIntervalLatency(h)
+			if ierr != nil {
+				err = errors.Join(err, fmt.Errorf("interval %s: %w", Metric(m), ierr))
+				continue
+			}
+			if p.Latency == nil {
+				p.Latency = map[string]reports.IntervalLatency{}
+			}
+			p.Latency[Metric(m).String()] = il
+		}
 		r.series = append(r.series, p)
 		r.last = now
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -575,9 +576,26 @@ func TestSessionsErrorsGauges(t *testing.T) {
 	if len(res.Series) != 1 {
 		t.Fatalf("series %+v, want one point", res.Series)
 	}
+	got := res.Series[0]
+	lat := got.Latency
+	got.Latency = nil
 	want := reports.Point{StartS: 0, EndS: 2, Messages: 4, MessagesPerS: 2, Deliveries: 6, DeliveriesPerS: 3, Errors: 3, Connections: 14, QueueLength: 3}
-	if res.Series[0] != want {
-		t.Errorf("point %+v\nwant  %+v", res.Series[0], want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("point %+v\nwant  %+v", got, want)
+	}
+	// The interval's latencies: only the metrics that recorded a value,
+	// each with a histogram holding its count.
+	if len(lat) != 2 || lat["ack"].Count != 4 || lat["delivery"].Count != 6 {
+		t.Fatalf("interval latency %+v, want ack 4 and delivery 6", lat)
+	}
+	for name, il := range lat {
+		h, err := reports.DecodeHistogram(il.Histogram)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if h.TotalCount() != il.Count || il.P50Ms < 0.99 || il.P50Ms > 1.01 {
+			t.Errorf("%s: histogram holds %d, p50 %.3f ms; want %d and 1 ms", name, h.TotalCount(), il.P50Ms, il.Count)
+		}
 	}
 }
 
