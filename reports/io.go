@@ -35,29 +35,37 @@ func Write(w io.Writer, r *Result) error {
 
 // WriteFile writes r to path, replacing the file only once the whole
 // document is written, so a reader never sees half of one.
-func WriteFile(path string, r *Result) (err error) {
+func WriteFile(path string, r *Result) error {
+	if err := WriteAtomic(path, func(w io.Writer) error { return Write(w, r) }); err != nil {
+		return fmt.Errorf("write result %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteAtomic writes what write produces to path (mode 0644) through a
+// temporary file beside it, renamed over path only once write and the
+// close succeeded: a reader of a result or a report never sees half of
+// one, and a failed write leaves the old file.
+func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return err
 	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, os.Remove(f.Name()))
 		}
 	}()
-	if err := Write(f, r); err != nil {
-		return errors.Join(fmt.Errorf("write result %s: %w", path, err), f.Close())
+	if err := write(f); err != nil {
+		return errors.Join(err, f.Close())
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return errors.Join(fmt.Errorf("write result %s: %w", path, err), f.Close())
+		return errors.Join(err, f.Close())
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
+		return err
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write result %s: %w", path, err)
-	}
-	return nil
+	return os.Rename(f.Name(), path)
 }
 
 // Read decodes one result document strictly: the schema must be this

@@ -100,6 +100,12 @@ type Config struct {
 	// capacity is n customers.
 	SlowAbove int
 	SlowDelay time.Duration
+
+	// Delay >0: every server→client frame is delivered Delay later than it
+	// was read from the server, whatever the load (a constant delay line,
+	// as netem's delay; added to SlowDelay when both apply). It models a
+	// uniformly slower server, as a regression test needs.
+	Delay time.Duration
 }
 
 // Stats counts what the proxy did.
@@ -111,7 +117,7 @@ type Stats struct {
 	// Delivery frames dropped, duplicated, swapped (a swap is counted when
 	// the frame was actually reordered).
 	Dropped, Duplicated, Swapped int64
-	Delayed                      int64 // frames delayed by SlowDelay
+	Delayed                      int64 // frames delayed by Delay or SlowDelay
 }
 
 // Proxy is a running fault-injecting proxy. Its methods are safe for
@@ -192,6 +198,7 @@ func (cfg *Config) normalize() error {
 		{"DropEvery", int64(cfg.DropEvery)}, {"DuplicateEvery", int64(cfg.DuplicateEvery)},
 		{"SwapEvery", int64(cfg.SwapEvery)}, {"SwapWait", int64(cfg.SwapWait)},
 		{"SlowAbove", int64(cfg.SlowAbove)}, {"SlowDelay", int64(cfg.SlowDelay)},
+		{"Delay", int64(cfg.Delay)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("faultproxy: negative %s", f.name)
@@ -521,12 +528,12 @@ func (c *conn) readServer(server net.Conn) {
 		_, nb, err := wire.ReadFrame(server, buf, cfg.MaxFrame)
 		buf = nb
 		now := time.Now()
-		due := now
+		due := now.Add(cfg.Delay)
 		if cfg.SlowAbove > 0 && cfg.SlowDelay > 0 && c.p.customers.Load() > int64(cfg.SlowAbove) {
-			due = now.Add(cfg.SlowDelay)
-			if err == nil {
-				c.p.delayed.Add(1)
-			}
+			due = due.Add(cfg.SlowDelay)
+		}
+		if due.After(now) && err == nil {
+			c.p.delayed.Add(1)
 		}
 		if err != nil {
 			c.push(item{end: true, due: due})

@@ -561,6 +561,24 @@ func TestSlow(t *testing.T) {
 	}
 }
 
+// TestDelay: with Delay, every server→client frame is late by it, for
+// agents and customers alike and from the first customer on.
+func TestDelay(t *testing.T) {
+	t.Parallel()
+	const delay = 50 * time.Millisecond
+	p := setup(t, faultproxy.Config{Delay: delay})
+	agent := connect(t, p.Addr(), wire.RoleAgent, "a1", "console")
+	c1 := connect(t, p.Addr(), wire.RoleCustomer, "c1", "phone")
+	for _, c := range []*rt.Client{c1, agent} {
+		if rtt := roundTrip(t, c); rtt < delay {
+			t.Fatalf("round trip took %v, want at least %v", rtt, delay)
+		}
+	}
+	if st := p.Stats(); st.Delayed < 4 { // two readies and two pongs
+		t.Fatalf("stats %+v, want every frame delayed", st)
+	}
+}
+
 func TestRefusesNonLoopback(t *testing.T) {
 	t.Parallel()
 	for _, cfg := range []faultproxy.Config{
