@@ -1,0 +1,336 @@
+package compare
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// rowOf returns the row of key, failing the test when there is none.
+func rowOf(t *testing.T, rep *Report, key string) Row {
+	t.Helper()
+	for _, r := range rep.Rows {
+		if r.Metric == key {
+			return r
+		}
+	}
+	t.Fatalf("no row %s in %v", key, keys(rep))
+	return Row{}
+}
+
+// keys lists the report's row keys.
+func keys(rep *Report) []string {
+	var k []string
+	for _, r := range rep.Rows {
+		k = append(k, r.Metric)
+	}
+	return k
+}
+
+var deliveryRows = []string{"delivery.p50", "delivery.p90", "delivery.p99"}
+
+func TestCompare(t *testing.T) {
+	withThreshold := DefaultOptions()
+	withThreshold.Thresholds = map[string]float64{"delivery": 0.01}
+	tests := []struct {
+		name      string
+		base, new func(t *testing.T) Set
+		opt       Options
+		// verdicts maps rows to the verdict they must have.
+		verdicts map[string]string
+		// samples is what the delivery rows' samples must be.
+		samples   string
+		regressed bool
+		// warning, when set, must be part of a warning.
+		warning string
+	}{{
+		name: "identical distributions, 5 runs each",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 5, 0, spec{draw: 1, intervals: 3, perInterval: 7000}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 5, 1, spec{draw: 101, intervals: 3, perInterval: 7000})
+		},
+		samples:   SamplesRuns,
+		regressed: false,
+	}, {
+		name: "20% slower, 5 runs each",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 5, 0, spec{draw: 1, intervals: 3, perInterval: 7000}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 5, 1, spec{draw: 101, scale: 1.2, intervals: 3, perInterval: 7000})
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictRegression,
+			"messages.lost": VerdictUnchanged, "runs.invalid": VerdictUnchanged,
+		},
+		samples:   SamplesRuns,
+		regressed: true,
+	}, {
+		name: "2% slower, significant but under the 5% minimum change",
+		base: func(t *testing.T) Set {
+			return sideOf(t, "base", 10, 0, spec{draw: 1, intervals: 2, perInterval: 30000})
+		},
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 10, 1, spec{draw: 101, scale: 1.02, intervals: 2, perInterval: 30000})
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictUnderThreshold, "delivery.p90": VerdictUnderThreshold, "delivery.p99": VerdictUnderThreshold,
+		},
+		samples:   SamplesRuns,
+		regressed: false,
+	}, {
+		name: "2% slower, beyond a 1% threshold for delivery",
+		base: func(t *testing.T) Set {
+			return sideOf(t, "base", 10, 0, spec{draw: 1, intervals: 2, perInterval: 30000})
+		},
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 10, 1, spec{draw: 101, scale: 1.02, intervals: 2, perInterval: 30000})
+		},
+		opt: withThreshold,
+		verdicts: map[string]string{
+			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictRegression,
+		},
+		samples:   SamplesRuns,
+		regressed: true,
+	}, {
+		name: "one run each, 30 intervals, 20% slower",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 200}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.2, intervals: 30, perInterval: 200})
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictRegression,
+			"server.cpu_seconds": VerdictTooFewSamples, "server.peak_rss_bytes": VerdictTooFewSamples,
+			"generator.cpu_seconds": VerdictTooFewSamples,
+		},
+		samples:   SamplesIntervals,
+		regressed: true,
+		warning:   "compared per recording interval",
+	}, {
+		name: "one run each, 3 intervals: too few samples, never a regression",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 3, perInterval: 200}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.5, intervals: 3, perInterval: 200})
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictTooFewSamples, "delivery.p90": VerdictTooFewSamples, "delivery.p99": VerdictTooFewSamples,
+		},
+		samples:   SamplesIntervals,
+		regressed: false,
+		warning:   "latency delivery: 3 base and 3 new intervals",
+	}, {
+		name: "intervals under the minimum count are left out",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 10}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.5, intervals: 30, perInterval: 10})
+		},
+		verdicts:  map[string]string{"delivery.p50": VerdictTooFewSamples},
+		samples:   SamplesIntervals,
+		regressed: false,
+		warning:   "0 base and 0 new intervals hold at least 20 values",
+	}, {
+		name: "lost 0 to 3 is a regression",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 5, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		new: func(t *testing.T) Set {
+			s := sideOf(t, "new", 5, 1, spec{draw: 1, intervals: 2, perInterval: 300})
+			s.Results[2].Messages.Lost = 3
+			return s
+		},
+		verdicts:  map[string]string{"messages.lost": VerdictRegression, "messages.duplicated": VerdictUnchanged},
+		samples:   SamplesRuns,
+		regressed: true,
+	}, {
+		name: "lost 2 to 0 is an improvement",
+		base: func(t *testing.T) Set {
+			return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300, lost: 2})
+		},
+		new:       func(t *testing.T) Set { return sideOf(t, "new", 4, 1, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		verdicts:  map[string]string{"messages.lost": VerdictImprovement},
+		samples:   SamplesRuns,
+		regressed: false,
+	}, {
+		name: "an invalid new run is a regression",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		new: func(t *testing.T) Set {
+			s := sideOf(t, "new", 4, 1, spec{draw: 1, intervals: 2, perInterval: 300})
+			s.Results[1].Invalidate("generator fell behind: 5% of actions late")
+			return s
+		},
+		verdicts:  map[string]string{"runs.invalid": VerdictRegression},
+		samples:   SamplesRuns,
+		regressed: true,
+		warning:   "new run 2 invalid: generator fell behind",
+	}, {
+		name: "an invalid base run is a warning only",
+		base: func(t *testing.T) Set {
+			s := sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300})
+			s.Results[0].Invalidate("generator fell behind")
+			return s
+		},
+		new:       func(t *testing.T) Set { return sideOf(t, "new", 4, 1, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		verdicts:  map[string]string{"runs.invalid": VerdictUnchanged},
+		samples:   SamplesRuns,
+		regressed: false,
+		warning:   "base run 1 invalid",
+	}, {
+		name: "different seeds warn",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 4, 1, spec{seed: 43, draw: 1, intervals: 2, perInterval: 300})
+		},
+		samples: SamplesRuns,
+		warning: "seeds differ (base 42, new 43)",
+	}, {
+		name: "runs not interleaved warn",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 4, 100, spec{draw: 11, intervals: 2, perInterval: 300})
+		},
+		samples: SamplesRuns,
+		warning: "do not overlap in time",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := tt.opt
+			if opt.Alpha == 0 {
+				opt = DefaultOptions()
+			}
+			rep, err := Compare(tt.base(t), tt.new(t), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for key, want := range tt.verdicts {
+				if r := rowOf(t, rep, key); r.Verdict != want {
+					t.Errorf("%s: verdict %q, want %q (%+v)", key, r.Verdict, want, r)
+				}
+			}
+			for _, key := range deliveryRows {
+				if r := rowOf(t, rep, key); r.Samples != tt.samples {
+					t.Errorf("%s: samples %q, want %q", key, r.Samples, tt.samples)
+				}
+			}
+			if got := rep.Regressed(); got != tt.regressed {
+				t.Errorf("Regressed() = %v, want %v; rows:\n%s", got, tt.regressed, rowDump(rep))
+			}
+			if tt.warning != "" && !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, tt.warning) }) {
+				t.Errorf("no warning with %q in %q", tt.warning, rep.Warnings)
+			}
+			n := 0
+			for _, r := range rep.Rows {
+				if r.Verdict == VerdictRegression {
+					n++
+				}
+			}
+			if n != rep.Regressions {
+				t.Errorf("Regressions = %d, but %d rows are regressions", rep.Regressions, n)
+			}
+		})
+	}
+}
+
+// rowDump lists the rows for a failure message.
+func rowDump(rep *Report) string {
+	var b strings.Builder
+	for _, r := range rep.Rows {
+		b.WriteString(r.Metric + " " + r.Verdict + "\n")
+	}
+	return b.String()
+}
+
+func TestCompareStatistics(t *testing.T) {
+	base := sideOf(t, "base", 5, 0, spec{draw: 1, intervals: 3, perInterval: 7000})
+	slow := sideOf(t, "new", 5, 1, spec{draw: 101, scale: 1.2, intervals: 3, perInterval: 7000})
+	rep, err := Compare(base, slow, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rowOf(t, rep, "delivery.p50")
+	if r.Base.N != 5 || r.New.N != 5 {
+		t.Errorf("n = %d, %d, want 5, 5", r.Base.N, r.New.N)
+	}
+	if r.Change < 0.15 || r.Change > 0.25 {
+		t.Errorf("change %v, want about 0.2", r.Change)
+	}
+	if !r.Significant || r.P >= 0.05 {
+		t.Errorf("p = %v, significant %v: want significant", r.P, r.Significant)
+	}
+	if r.Base.Center < 0.38 || r.Base.Center > 0.42 {
+		t.Errorf("base median %v ms, want about 0.4", r.Base.Center)
+	}
+	if r.Unit != "ms" || r.Better != "lower" || r.Threshold != 0.05 {
+		t.Errorf("unit %q, better %q, threshold %v", r.Unit, r.Better, r.Threshold)
+	}
+	// Latencies, then resources, then counts, each sorted.
+	want := []string{
+		"delivery.p50", "delivery.p90", "delivery.p99",
+		"generator.cpu_seconds", "server.cpu_seconds", "server.peak_rss_bytes",
+		"errors.total", "messages.duplicated", "messages.lost", "messages.reordered", "messages.unacked", "runs.invalid",
+	}
+	if got := keys(rep); !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if rep.Base.Runs != 5 || rep.New.Scenario != "smoke" || !slices.Equal(rep.Base.Seeds, []uint64{42}) {
+		t.Errorf("sides %+v, %+v", rep.Base, rep.New)
+	}
+	if rep.Base.Start.IsZero() || !rep.Base.End.After(rep.Base.Start) {
+		t.Errorf("base span %v to %v", rep.Base.Start, rep.Base.End)
+	}
+}
+
+func TestCompareFilter(t *testing.T) {
+	base := sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300})
+	next := sideOf(t, "new", 4, 1, spec{draw: 11, intervals: 2, perInterval: 300})
+	opt := DefaultOptions()
+	opt.Metrics = []string{"delivery.p99", "server", "nope"}
+	opt.Thresholds = map[string]float64{"delivery.p99": 0.1, "typo.p99": 0.1, "messages.lost": 0.5}
+	rep, err := Compare(base, next, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"delivery.p99", "server.cpu_seconds", "server.peak_rss_bytes",
+		"errors.total", "messages.duplicated", "messages.lost", "messages.reordered", "messages.unacked", "runs.invalid",
+	}
+	if got := keys(rep); !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if r := rowOf(t, rep, "delivery.p99"); r.Threshold != 0.1 {
+		t.Errorf("delivery.p99 threshold %v, want 0.1", r.Threshold)
+	}
+	for _, w := range []string{"metric nope selected", "threshold typo.p99 matches no metric", "threshold messages.lost ignored"} {
+		if !slices.ContainsFunc(rep.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
+			t.Errorf("no warning with %q in %q", w, rep.Warnings)
+		}
+	}
+}
+
+func TestCompareErrors(t *testing.T) {
+	smoke := sideOf(t, "base", 2, 0, spec{draw: 1, intervals: 5, perInterval: 50})
+	peak := sideOf(t, "new", 2, 1, spec{scenario: "peak", draw: 1, intervals: 5, perInterval: 50})
+	mixed := sideOf(t, "mixed", 2, 1, spec{draw: 1, intervals: 5, perInterval: 50})
+	mixed.Results[1].Scenario = "peak"
+	shard := sideOf(t, "shard", 1, 1, spec{draw: 1, intervals: 5, perInterval: 50})
+	shard.Results[0].Shard.Count = 2
+	bad := DefaultOptions()
+	bad.Alpha, bad.MinChange = 2, -1
+	tests := []struct {
+		name      string
+		base, new Set
+		opt       Options
+		want      error
+		text      string
+	}{
+		{"different scenarios", smoke, peak, DefaultOptions(), ErrScenario, `base base is of "smoke", new new of "peak"`},
+		{"mixed scenarios in a side", smoke, mixed, DefaultOptions(), ErrScenario, "new run 2"},
+		{"empty side", Set{}, smoke, DefaultOptions(), ErrEmpty, "base"},
+		{"a shard", smoke, shard, DefaultOptions(), ErrNotRun, "merge the shards first"},
+		{"bad options", smoke, smoke, bad, ErrOptions, "alpha 2 not in (0, 1); minimum change -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compare(tt.base, tt.new, tt.opt)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("error %v, want %v with %q", err, tt.want, tt.text)
+			}
+		})
+	}
+}
