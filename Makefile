@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak ci clean
+.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results browser ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -52,6 +52,22 @@ sim-ten-million: ## bench sim of the ten-million scenario (about 15 minutes here
 
 plan-peak: ## bench plan on peak-hour: can one agent carry 20 chats? (a few minutes)
 	$(GO) run ./bench plan peak-hour --out results/plan-peak-hour.json
+
+report: ## bench run smoke, then its HTML report in results/report.html
+	$(GO) run ./bench run smoke --out results/report-smoke; test $$? -le 1
+	$(GO) run ./bench report results/report-smoke -o results/report.html
+
+bench-ci: ## regression benchmark: the short suite RUNS times against tools/ci/baseline (or BASE=rev, interleaved)
+	bash tools/bench-ci.sh
+
+bench-baseline: ## replace tools/ci/baseline with RUNS runs of this tree (then commit it)
+	bash tools/bench-ci.sh --update
+
+results: ## run the standard suite and regenerate RESULTS.md (about 40 minutes)
+	$(GO) run ./tools/results --out RESULTS.md --work results/suite
+
+browser: ## install Debian's chromium for the report's browser test
+	bash tools/install-chromium.sh
 
 ci: ## what CI runs
 	bash .ci/run

@@ -34,8 +34,8 @@ commands:
   run [scenario]   play a scenario (name or file; default smoke) on real connections
   sim [scenario]   play a scenario in virtual time against the desk core
   plan [scenario]  agents, chats per agent and server nodes for a forecast
-  report           render a result document               (not implemented yet)
-  compare          compare result documents               (not implemented yet)
+  report RESULT... render results as an HTML page with charts, or Markdown
+  compare BASE NEW compare results; exit 1 on a regression beyond noise
   merge            merge the shards of a split run        (not implemented yet)
 
 Run "bench <command> --help" for flags and examples.
@@ -57,9 +57,6 @@ examples:
 exit status: 0 all objectives met, 1 an objective failed or the run is invalid,
 2 bad usage, bad scenario or setup failure.
 `
-
-// notImplemented maps the commands still to come to their issues.
-var notImplemented = map[string]int{"report": 5, "compare": 5, "merge": 5}
 
 func main() {
 	log.SetFlags(0)
@@ -84,13 +81,18 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 		return simCmd(args[1:], stdout, stderr)
 	case "plan":
 		return planCmd(args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdout, stderr)
+	case "compare":
+		return compareCmd(args[1:], stdout, stderr)
+	case "merge":
+		// reports.Merge is built and tested, but bench run cannot split a
+		// scenario into shards yet, so there is nothing to merge.
+		return 2, errors.New("merge: not implemented yet: bench run has no --shard to split a run across processes")
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0, nil
 	default:
-		if n, ok := notImplemented[cmd]; ok {
-			return 2, fmt.Errorf("%s: not implemented yet (issue %d)", cmd, n)
-		}
 		fmt.Fprint(stderr, usage)
 		return 2, fmt.Errorf("unknown command %q", cmd)
 	}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// smokeResult is a real result document of a smoke run.
+var smokeResult = filepath.Join("..", "reports", "render", "testdata", "smoke.json")
+
+// TestReportCmd renders a result as HTML and as Markdown, and refuses bad
+// usage with exit status 2.
+func TestReportCmd(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	var stdout, stderr bytes.Buffer
+	if code, err := run([]string{"report", smokeResult, smokeResult, "--label", "a", "--label", "b", "-o", page}, &stdout, &stderr); code != 0 || err != nil {
+		t.Fatalf("report: exit %d, %v\n%s", code, err, stderr.String())
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), `<figure class="chart"`); n < 10 {
+		t.Errorf("report page has %d charts", n)
+	}
+	stdout.Reset()
+	if code, err := run([]string{"report", smokeResult, "--format", "md"}, &stdout, &stderr); code != 0 || err != nil {
+		t.Fatalf("report --format md: exit %d, %v", code, err)
+	}
+	if !strings.Contains(stdout.String(), "| delivery") {
+		t.Errorf("markdown report has no delivery row:\n%.500s", stdout.String())
+	}
+	for _, args := range [][]string{
+		{"report"},
+		{"report", filepath.Join(dir, "missing.json")},
+		{"report", smokeResult, "--format", "pdf"},
+		{"report", smokeResult, "--label", "a", "--label", "b"},
+	} {
+		if code, err := run(args, &stdout, &stderr); code != 2 || err == nil {
+			t.Errorf("%q: exit %d, %v; want 2 and an error", args, code, err)
+		}
+	}
+}
+
+// TestCompareCmd: a result compared with itself is no regression (exit
+// 0), and the verdict is written where asked; bad usage exits 2.
+func TestCompareCmd(t *testing.T) {
+	dir := t.TempDir()
+	md, js := filepath.Join(dir, "v.md"), filepath.Join(dir, "v.json")
+	var stdout, stderr bytes.Buffer
+	code, err := run([]string{"compare", smokeResult, smokeResult, "--md", md, "--json", js, "--threshold", "delivery.p99=10%"}, &stdout, &stderr)
+	if code != 0 || err != nil {
+		t.Fatalf("compare: exit %d, %v\n%s", code, err, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "no regression") {
+		t.Errorf("verdict:\n%s", stdout.String())
+	}
+	for _, p := range []string{md, js} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Errorf("%s not written: %v", p, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"compare", smokeResult},
+		{"compare", smokeResult, smokeResult, "--format", "xml"},
+		{"compare", smokeResult, smokeResult, "--threshold", "delivery.p99"},
+		{"compare", smokeResult, filepath.Join(dir, "missing")},
+	} {
+		if code, err := run(args, &stdout, &stderr); code != 2 || err == nil {
+			t.Errorf("%q: exit %d, %v; want 2 and an error", args, code, err)
+		}
+	}
+}
