@@ -1,0 +1,276 @@
+package suite
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixture is the work directory captured from a --quick run of the suite
+// (ten-million and plan from short stand-ins: bench sim smoke, and bench
+// plan smoke --chats 1,2,4), with the series and .hlog files left out.
+const fixture = "testdata/suite"
+
+func open(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+
+func TestParseBenchmarks(t *testing.T) {
+	bs, err := ParseBenchmarks(open(t, filepath.Join(fixture, "micro", StdoutFile)), StdoutFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 26 {
+		t.Errorf("%d benchmarks, want 26", len(bs))
+	}
+	enc := bs[0]
+	if enc.Label() != "wire EncodeMessage" || enc.Pkg != "github.com/swarmdesk/swarmdesk/refserver/wire" {
+		t.Errorf("first benchmark %q in %q", enc.Label(), enc.Pkg)
+	}
+	var units []string
+	for _, m := range enc.Metrics {
+		units = append(units, m.Unit)
+	}
+	if got := strings.Join(units, ","); got != "sec/op,B/op,allocs/op,B/s" {
+		t.Errorf("units %s", got)
+	}
+	tm := enc.M("sec/op")
+	// Two runs: 10.37 and 10.28 ns/op.
+	if tm.Runs != 2 || !near(tm.Min, 10.28e-9) || !near(tm.Max, 10.37e-9) || tm.Median < tm.Min || tm.Median > tm.Max {
+		t.Errorf("EncodeMessage time %+v", tm)
+	}
+	rr := bs.Find("routing", "RouteRelease10k/")
+	if len(rr) != 3 {
+		t.Fatalf("%d RouteRelease10k sub-benchmarks, want 3", len(rr))
+	}
+	if rr[0].Name != "RouteRelease10k/least-loaded" {
+		t.Errorf("name %q: want the -procs suffix gone", rr[0].Name)
+	}
+	d := rr[0].M("decisions/s")
+	if !near(d.Min, 3462126) || !near(d.Max, 3692628) {
+		t.Errorf("decisions/s %+v", d)
+	}
+	if other := rr[0].Other(); len(other) != 2 || other[0].Unit != "decisions/s" || other[1].Unit != "queued/op" {
+		t.Errorf("other metrics %+v", other)
+	}
+	lo, hi, _, hiB, ok := rr.Extremes("decisions/s")
+	if !ok || lo.Median > hi.Median || !strings.HasPrefix(hiB.Name, "RouteRelease10k/") {
+		t.Errorf("extremes %v %v %v", lo, hi, ok)
+	}
+
+	fan, err := ParseBenchmarks(open(t, filepath.Join(fixture, "fanout", StdoutFile)), StdoutFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fan) != 3 || fan[2].Name != "BroadcastProcess/customers=19000/burst=1" {
+		t.Fatalf("fanout %+v", fan)
+	}
+	if m := fan[2].M("rss-B/idle-conn"); m.Runs != 1 || !near(m.Median, 972.7) {
+		t.Errorf("rss %+v", m)
+	}
+	if m := fan[1].M("server-cpu-s/1M-deliveries"); !near(m.Median, 3.875) {
+		t.Errorf("cpu %+v", m)
+	}
+}
+
+func TestParseBenchmarksErrors(t *testing.T) {
+	for _, c := range []struct{ name, text, want string }{
+		{"empty", "PASS\nok  \tx\t0.1s\n", "no benchmark results"},
+		{"failed", "BenchmarkX-2 \t 10\t 5 ns/op\n--- FAIL: BenchmarkY\nFAIL\n", "a benchmark failed"},
+	} {
+		_, err := ParseBenchmarks(strings.NewReader(c.text), "x")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestParseTestLog(t *testing.T) {
+	l, err := ParseTestLog(open(t, filepath.Join(fixture, "faults", StdoutFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tr := range l.Tests {
+		names = append(names, tr.Name+"="+tr.Status)
+	}
+	want := "TestStallShowsInTail=PASS TestHealthyRunClean=PASS TestFaultsCounted=PASS TestFaultsCounted/drop=PASS TestFaultsCounted/duplicate=PASS TestFaultsCounted/swap=PASS TestFindMaxKnee=PASS"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("tests\n got %s\nwant %s", got, want)
+	}
+	stall, _ := l.Test("TestStallShowsInTail")
+	if len(stall.Logs) != 2 {
+		t.Fatalf("stall logged %d messages, want 2 (the run summary, the closed loop)", len(stall.Logs))
+	}
+	if !strings.Contains(stall.Logs[0], "\nmessages  sent ") || !strings.HasSuffix(stall.Logs[0], "result: FAIL") {
+		t.Errorf("multi-line message not kept whole:\n%s", stall.Logs[0])
+	}
+	if !strings.HasPrefix(stall.Logs[1], "closed loop: ") {
+		t.Errorf("second message %q", stall.Logs[1])
+	}
+
+	if _, err := ParseTestLog(strings.NewReader("# x\nfoo.go:1: undefined: y\nFAIL\tgithub.com/x/y [build failed]\nFAIL\n")); err == nil || !strings.Contains(err.Error(), "build failed") {
+		t.Errorf("build failure: %v", err)
+	}
+	if _, err := ParseTestLog(strings.NewReader("PASS\n")); err == nil {
+		t.Error("no test ran: no error")
+	}
+}
+
+func TestParseBot(t *testing.T) {
+	l, err := ParseTestLog(open(t, filepath.Join(fixture, "bot", StdoutFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := parseBot(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != "PASS" || b.Threshold != 0.3 || len(b.Sets) != 3 {
+		t.Fatalf("%+v", b)
+	}
+	all := b.Sets[0]
+	if all.Name != "all" || all.Answerable != 105 || !near(all.Top1, 0.895) || !near(all.Correct, 0.886) || !near(all.Wrong, 0.105) || all.OffTopic != 30 || !near(all.Below, 0.867) {
+		t.Errorf("all: %+v", all)
+	}
+	if b.Misses == 0 || b.OffTopicAnswered == 0 {
+		t.Errorf("misses %d, off-topic answered %d", b.Misses, b.OffTopicAnswered)
+	}
+}
+
+func TestParseFaults(t *testing.T) {
+	l, err := ParseTestLog(open(t, filepath.Join(fixture, "faults", StdoutFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseFaults(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tests) != 6 || f.Passed() != 6 {
+		t.Fatalf("%d tests, %d passed; want 6 leaves, all passed", len(f.Tests), f.Passed())
+	}
+	stall := f.Tests[0]
+	if c := stall.ClosedLoop; c == nil || c.Requests == 0 || c.P99 >= c.OpenP99 {
+		t.Errorf("closed loop %+v", c)
+	}
+	if len(stall.Runs) != 1 || stall.Runs[0].Pass || strings.Join(stall.Runs[0].Failed(), ",") != "bot.p99 < 50ms" {
+		t.Errorf("stall run %+v", stall.Runs)
+	}
+	drop := f.Tests[2]
+	if drop.Name != "TestFaultsCounted/drop" || drop.Proxy["Dropped"] == 0 || drop.Runs[0].Messages["lost"] != drop.Proxy["Dropped"] {
+		t.Errorf("drop %+v", drop)
+	}
+	k := f.Tests[5].Knee
+	if k == nil || k.Best != 37 || k.Failed != 38 || k.Stopped != "settled" || len(k.Steps) != 7 || k.Steps[2].Pass || !k.Steps[3].Pass {
+		t.Errorf("knee %+v", k)
+	}
+}
+
+func TestParseErlang(t *testing.T) {
+	l, err := ParseTestLog(open(t, filepath.Join(fixture, "erlang", StdoutFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := parseErlang(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Points) != 30 || e.Passed() != 30 {
+		t.Errorf("%d points, %d passed", len(e.Points), e.Passed())
+	}
+	p := e.Points[4] // C, 2 agents, 0.8
+	if p.Queue != "C" || p.Agents != 2 || p.Load != 0.8 || p.PWaitTheory != 0.7111 || p.Sessions == 0 || p.Offered != 0.8 {
+		t.Errorf("point %+v", p)
+	}
+
+	// A run with a point out of tolerance: the error line is kept.
+	l, err = ParseTestLog(open(t, "testdata/erlang-fail.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err = parseErlang(l); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Points) != 8 || e.Passed() != 7 {
+		t.Fatalf("%d points, %d passed; want 8, 7", len(e.Points), e.Passed())
+	}
+	bad := e.Points[1]
+	if bad.Status != "FAIL" || len(bad.Failures) != 1 || !strings.HasPrefix(bad.Failures[0], "mean wait 2.445s") {
+		t.Errorf("failed point %+v", bad)
+	}
+}
+
+func TestReadRuns(t *testing.T) {
+	smoke, err := readRun("smoke", filepath.Join(fixture, "smoke"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lats := smoke.Latencies()
+	if len(lats) == 0 || lats[0].Name != "connect" {
+		t.Errorf("latencies %v", lats)
+	}
+	if smoke.ObjectivesMet() != len(smoke.Objectives) || !smoke.Passed() {
+		t.Errorf("objectives %+v", smoke.Objectives)
+	}
+	fm, err := readFindMax("find-max", filepath.Join(fixture, "find-max"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fm.Steps) != 2 || fm.Best() != 0.24 || fm.Steps[1].Run.Sessions.Started == 0 {
+		t.Errorf("find-max %+v", fm.Result.FindMax)
+	}
+	if lo, hi, ok := fm.CPURatios(); !ok || lo > hi || lo <= 0 {
+		t.Errorf("cpu ratios %v %v %v", lo, hi, ok)
+	}
+	rate, skip, err := halfRate("half-load", filepath.Join(fixture, "find-max"))
+	if err != nil || skip != "" || rate != "0.12" {
+		t.Errorf("half rate %q %q %v", rate, skip, err)
+	}
+}
+
+func FuzzParseTestLog(f *testing.F) {
+	b, err := os.ReadFile("testdata/erlang-fail.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(b))
+	f.Add("=== RUN   TestX\n    x.go:1: a\n        b\n\n--- PASS: TestX (0.00s)\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseTestLog(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		_, _ = parseFaults(l)
+		_, _ = parseErlang(l)
+		_, _ = parseBot(l)
+	})
+}
+
+func FuzzParseBenchmarks(f *testing.F) {
+	f.Add("pkg: x\nBenchmarkA-2 \t 10\t 5 ns/op\t 3 B/op\t 7 things/s\n")
+	f.Add("BenchmarkA/b=1-2 10 5 ns/op\nBenchmarkA/b=1-2 10 6 ns/op\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		bs, err := ParseBenchmarks(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		for _, b := range bs {
+			for _, m := range b.Metrics {
+				if m.Runs == 0 || m.Min > m.Max {
+					t.Fatalf("%s: %+v", b.Name, m)
+				}
+			}
+		}
+	})
+}
