@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -21,7 +22,8 @@ judges. BASE and NEW are each a result file, a run directory, or a
 directory of repeated runs (run-1/result.json, ...). With at least 4 runs a
 side, each run is one sample; with fewer, the runs' one-second intervals
 are. A significant change smaller than the metric's threshold (--min-change,
-or --threshold/--thresholds per metric) is reported and not failed.
+or --threshold/--thresholds per metric), or than --min-abs, is reported
+and not failed.
 
 Exit status: 0 no regression, 1 a regression, 2 bad usage or unreadable
 results.
@@ -52,6 +54,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	thresholds := fs.StringArray("threshold", nil, "a metric's minimum relevant change, METRIC=PERCENT (delivery.p99=10%); repeatable")
 	thresholdFile := fs.String("thresholds", "", "a file of METRIC=PERCENT lines")
 	minChange := fs.String("min-change", "5%", "the minimum relevant change of metrics without a threshold of their own")
+	minAbs := fs.Duration("min-abs", time.Duration(opt.MinAbsMs*float64(time.Millisecond)), "the smallest absolute latency change that can fail (0 for none)")
 	fs.Float64Var(&opt.Alpha, "alpha", opt.Alpha, "significance level of the Mann–Whitney U test")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -71,6 +74,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return 2, fmt.Errorf("compare: --min-change: %w", err)
 	}
 	opt.MinChange = v
+	opt.MinAbsMs = float64(*minAbs) / float64(time.Millisecond)
 	opt.Thresholds = map[string]float64{}
 	if *thresholdFile != "" {
 		m, err := compare.LoadThresholds(*thresholdFile)

@@ -77,12 +77,18 @@ type Options struct {
 	// for its percentile to be one value of a per-interval sample.
 	// Default 20.
 	MinIntervalCount int64
+	// MinAbsMs is the smallest absolute change of a latency, in
+	// milliseconds, that can be a regression or an improvement, whatever
+	// its relative size: a significant 12µs move of a 0.1ms median is
+	// below what a load generator's timers resolve and never fails a
+	// build. DefaultOptions sets 0.1; 0 disables the floor.
+	MinAbsMs float64
 }
 
 // DefaultOptions returns the options of bench compare without flags: the
 // benchstat defaults (α = 0.05, 95% intervals) and a 5% minimum change.
 func DefaultOptions() Options {
-	return Options{Alpha: 0.05, Confidence: 0.95, MinChange: 0.05, MinRuns: 4, MinIntervalCount: 20}
+	return Options{Alpha: 0.05, Confidence: 0.95, MinChange: 0.05, MinRuns: 4, MinIntervalCount: 20, MinAbsMs: 0.1}
 }
 
 // Report is the outcome of Compare.
@@ -247,6 +253,9 @@ func (o Options) complete() (Options, error) {
 	}
 	if !(o.Confidence > 0 && o.Confidence < 1) {
 		bad = append(bad, fmt.Sprintf("confidence %v not in (0, 1)", o.Confidence))
+	}
+	if !(o.MinAbsMs >= 0) || math.IsInf(o.MinAbsMs, 0) {
+		bad = append(bad, fmt.Sprintf("minimum absolute change %vms below 0 or infinite", o.MinAbsMs))
 	}
 	if !(o.MinChange >= 0) || math.IsInf(o.MinChange, 0) {
 		bad = append(bad, fmt.Sprintf("minimum change %v below 0 or infinite", o.MinChange))
@@ -619,6 +628,10 @@ func (c *comparer) statRow(key, unit, samples string, b, n []float64) Row {
 	worse, better := row.Change > row.Threshold, -row.Change > row.Threshold
 	if row.Base.Center == 0 && row.New.Center > 0 {
 		worse, row.Note = true, "base is 0"
+	}
+	if unit == "ms" && math.Abs(row.New.Center-row.Base.Center) < c.opt.MinAbsMs {
+		worse, better = false, false
+		row.Note = fmt.Sprintf("change under %gms", c.opt.MinAbsMs)
 	}
 	switch {
 	case len(b) < c.opt.MinRuns || len(n) < c.opt.MinRuns:

@@ -65,6 +65,29 @@ func TestCompare(t *testing.T) {
 		samples:   SamplesRuns,
 		regressed: true,
 	}, {
+		name: "20% slower at a 0.1ms median: under the 0.1ms absolute floor",
+		base: func(t *testing.T) Set {
+			return sideOf(t, "base", 6, 0, spec{draw: 1, scale: 0.025, intervals: 2, perInterval: 300})
+		},
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 6, 1, spec{draw: 101, scale: 0.03, intervals: 2, perInterval: 300})
+		},
+		verdicts:  map[string]string{"delivery.p50": VerdictUnderThreshold},
+		samples:   SamplesRuns,
+		regressed: false,
+	}, {
+		name: "20% slower at a 0.1ms median, no absolute floor: a regression",
+		opt:  Options{Alpha: 0.05, MinChange: 0.05},
+		base: func(t *testing.T) Set {
+			return sideOf(t, "base", 6, 0, spec{draw: 1, scale: 0.025, intervals: 2, perInterval: 300})
+		},
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 6, 1, spec{draw: 101, scale: 0.03, intervals: 2, perInterval: 300})
+		},
+		verdicts:  map[string]string{"delivery.p50": VerdictRegression},
+		samples:   SamplesRuns,
+		regressed: true,
+	}, {
 		name: "2% slower, significant but under the 5% minimum change",
 		base: func(t *testing.T) Set {
 			return sideOf(t, "base", 10, 0, spec{draw: 1, intervals: 2, perInterval: 30000})
@@ -78,12 +101,13 @@ func TestCompare(t *testing.T) {
 		samples:   SamplesRuns,
 		regressed: false,
 	}, {
+		// At a 40ms median, so that 2% is beyond the 0.1ms floor too.
 		name: "2% slower, beyond a 1% threshold for delivery",
 		base: func(t *testing.T) Set {
-			return sideOf(t, "base", 10, 0, spec{draw: 1, intervals: 2, perInterval: 30000})
+			return sideOf(t, "base", 10, 0, spec{draw: 1, scale: 10, intervals: 2, perInterval: 30000})
 		},
 		new: func(t *testing.T) Set {
-			return sideOf(t, "new", 10, 1, spec{draw: 101, scale: 1.02, intervals: 2, perInterval: 30000})
+			return sideOf(t, "new", 10, 1, spec{draw: 101, scale: 10.2, intervals: 2, perInterval: 30000})
 		},
 		opt: withThreshold,
 		verdicts: map[string]string{
@@ -253,8 +277,8 @@ func TestCompareStatistics(t *testing.T) {
 	if !r.Significant || r.P >= 0.05 {
 		t.Errorf("p = %v, significant %v: want significant", r.P, r.Significant)
 	}
-	if r.Base.Center < 0.38 || r.Base.Center > 0.42 {
-		t.Errorf("base median %v ms, want about 0.4", r.Base.Center)
+	if r.Base.Center < 3.8 || r.Base.Center > 4.2 {
+		t.Errorf("base median %v ms, want about 4", r.Base.Center)
 	}
 	if r.Unit != "ms" || r.Better != "lower" || r.Threshold != 0.05 {
 		t.Errorf("unit %q, better %q, threshold %v", r.Unit, r.Better, r.Threshold)

@@ -29,7 +29,7 @@ type spec struct {
 	// scale multiplies every latency; 0 means 1.
 	scale float64
 	// intervals of perInterval delivery latencies each, log-normal around
-	// 400µs.
+	// 4ms.
 	intervals, perInterval int
 	// slot places the run's start, one minute per slot.
 	slot int
@@ -75,7 +75,7 @@ func build(t testing.TB, s spec) *reports.Result {
 	for i := range s.intervals {
 		h := newHist()
 		for range s.perInterval {
-			v := int64(s.scale * 400e3 * math.Exp(0.4*rng.NormFloat64()))
+			v := int64(s.scale * 4e6 * math.Exp(0.4*rng.NormFloat64()))
 			if err := h.RecordValue(v); err != nil {
 				t.Fatal(err)
 			}
