@@ -24,7 +24,8 @@ lint: ## gofmt, go vet, staticcheck
 
 fuzz: ## fuzz every decoder and parser for FUZZTIME each (default 1m)
 	@set -e; for t in "FuzzDecode ./refserver/wire" "FuzzAsk ./refserver/bot" "FuzzLoadEntries ./refserver/bot" \
-	  "FuzzDecode ./refserver/strictyaml" "FuzzParse ./refserver/tenant" "FuzzRead ./reports"; do \
+	  "FuzzDecode ./refserver/strictyaml" "FuzzParse ./refserver/tenant" "FuzzRead ./reports" \
+	  "FuzzParseThreshold ./reports/compare" "FuzzParseTestLog ./tools/results/suite" "FuzzParseBenchmarks ./tools/results/suite"; do \
 	  set -- $$t; $(GO) test -run '^$$' -fuzz "^$$1\$$" -fuzztime $${FUZZTIME:-1m} -fuzzminimizetime 5s $$2; done
 
 bench: ## every benchmark (BENCHTIME, COUNT)
