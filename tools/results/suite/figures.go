@@ -93,9 +93,14 @@ type Faults struct {
 
 // Passed counts the tests that passed.
 func (f *Faults) Passed() int {
+	return passed(f.Tests, func(t FaultTest) string { return t.Status })
+}
+
+// passed counts the items whose go test status is PASS.
+func passed[T any](items []T, status func(T) string) int {
 	n := 0
-	for _, t := range f.Tests {
-		if t.Status == "PASS" {
+	for _, it := range items {
+		if status(it) == "PASS" {
 			n++
 		}
 	}
@@ -266,13 +271,7 @@ type Erlang struct {
 
 // Passed counts the points within tolerance.
 func (e *Erlang) Passed() int {
-	n := 0
-	for _, p := range e.Points {
-		if p.Status == "PASS" {
-			n++
-		}
-	}
-	return n
+	return passed(e.Points, func(p ErlangPoint) string { return p.Status })
 }
 
 // ErlangPoint is one point of the grid: a queue model, a number of agents
