@@ -30,6 +30,12 @@ func main() {
 	fs.DurationVar(&opts.Server.Heartbeat, "heartbeat", opts.Server.Heartbeat, "client heartbeat interval; silence for three closes a connection")
 	fs.IntVar(&opts.Server.MaxFrame, "max-frame", opts.Server.MaxFrame, "largest frame body accepted, bytes")
 	fs.IntVar(&opts.Server.MaxOutbound, "max-outbound", opts.Server.MaxOutbound, "bytes queued to one connection before it is closed as a slow reader")
+	fs.StringVar(&opts.DataDir, "data-dir", "", "directory of the durable message store (needed by --durability batch|sync)")
+	fs.StringVar(&opts.Durability, "durability", opts.Durability, "none (in memory, lost on exit), batch (on disk, synced every few ms; acks do not wait) or sync (acks and deliveries wait for the disk, group commit)")
+	fs.Float64Var(&opts.Server.RateLimit, "rate-limit", opts.Server.RateLimit, "frames per second one connection may send, sustained (0: no limit)")
+	fs.IntVar(&opts.Server.RateBurst, "rate-burst", opts.Server.RateBurst, "frames one connection may send at once above --rate-limit")
+	fs.DurationVar(&opts.Server.FrameTimeout, "frame-timeout", opts.Server.FrameTimeout, "longest a frame may take to arrive once begun")
+	fs.IntVar(&opts.Server.MaxConns, "max-conns", 0, "connections held before new ones are refused as overloaded (0: from the open-file limit)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug messages")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "refserver: swarmdesk's reference customer-service server\n\nUsage: refserver [flags]\n\n%s", fs.FlagUsages())

@@ -26,6 +26,8 @@ type Options struct {
 	Admin      string        // admin HTTP, host:port ("" = none)
 	Loops      int           // gnet event loops (0 = one per core)
 	ConfigFile string        // tenant file; "" = the built-in demo tenant
+	DataDir    string        // the durable store's directory (durability batch or sync)
+	Durability string        // none (in memory), batch or sync
 	Server     server.Config // protocol settings
 	StopGrace  time.Duration // how long a shutdown may take
 	Logger     *slog.Logger
@@ -35,10 +37,11 @@ type Options struct {
 // flags.
 func DefaultOptions() Options {
 	return Options{
-		Listen:    "127.0.0.1:7400",
-		Admin:     "127.0.0.1:7480",
-		Server:    server.DefaultConfig(),
-		StopGrace: 10 * time.Second,
+		Listen:     "127.0.0.1:7400",
+		Durability: "none",
+		Admin:      "127.0.0.1:7480",
+		Server:     server.DefaultConfig(),
+		StopGrace:  10 * time.Second,
 	}
 }
 

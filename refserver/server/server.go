@@ -48,6 +48,23 @@ type Config struct {
 	MaxOutbound int
 	// Tick is how often timed work runs (queue positions, retention).
 	Tick time.Duration
+	// RateLimit is how many frames per second one connection may send,
+	// sustained (0: no limit); RateBurst how many it may send at once
+	// above that. A connection over its limit gets CodeRateLimited and is
+	// closed.
+	RateLimit float64
+	RateBurst int
+	// FrameTimeout bounds how long a frame may take to arrive once its
+	// first byte has (slow-loris); over it, CodeFrameTimeout and a close.
+	FrameTimeout time.Duration
+	// MaxConns bounds the connections held: one beyond it gets
+	// CodeOverloaded and is closed, and the others go on. 0 derives the
+	// bound from the open-file limit (RLIMIT_NOFILE, less a reserve).
+	MaxConns int
+	// HoldUntilSync holds every effect of a desk call (acks, deliveries)
+	// until the store has synced what the call wrote: durability sync.
+	// The held effects of all calls share one sync (group commit).
+	HoldUntilSync bool
 }
 
 // DefaultConfig returns the settings refserver starts with.
@@ -58,6 +75,9 @@ func DefaultConfig() Config {
 		MaxFrame:     wire.DefaultMaxFrame,
 		MaxOutbound:  1 << 20,
 		Tick:         250 * time.Millisecond,
+		RateLimit:    1000,
+		RateBurst:    2000,
+		FrameTimeout: 10 * time.Second,
 	}
 }
 

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -27,7 +29,9 @@ type clientKey struct {
 }
 
 type memConv struct {
-	first uint64 // sequence of recs[0]
+	tenant string
+	meta   []byte // the desk's saved state; nil until saved
+	first  uint64 // sequence of recs[0]
 	last  uint64
 	recs  []Record
 	seen  map[clientKey]uint64
@@ -130,6 +134,49 @@ func (m *Mem) Forget(conv uint64) error {
 	s.mu.Unlock()
 	return nil
 }
+
+// SaveConv implements Store.
+func (m *Mem) SaveConv(tenant string, conv uint64, meta []byte) error {
+	s := m.shard(conv)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.convs[conv]
+	if c == nil {
+		return fmt.Errorf("save conversation %d: %w", conv, ErrUnknownConv)
+	}
+	c.tenant = tenant
+	c.meta = append(c.meta[:0], meta...)
+	return nil
+}
+
+// Convs implements Store.
+func (m *Mem) Convs(tenant string, fn func(conv, last uint64, meta []byte) error) error {
+	type saved struct {
+		id, last uint64
+		meta     []byte
+	}
+	var all []saved
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		for id, c := range s.convs {
+			if c.meta != nil && c.tenant == tenant {
+				all = append(all, saved{id, c.last, slices.Clone(c.meta)})
+			}
+		}
+		s.mu.Unlock()
+	}
+	slices.SortFunc(all, func(a, b saved) int { return cmp.Compare(a.id, b.id) })
+	for _, c := range all {
+		if err := fn(c.id, c.last, c.meta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync implements Store: memory has nothing to sync.
+func (m *Mem) Sync() error { return nil }
 
 // Close implements Store.
 func (m *Mem) Close() error { return nil }

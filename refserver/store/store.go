@@ -44,8 +44,25 @@ type Store interface {
 	// after, until fn returns false. The record passed is valid only during
 	// the call.
 	Since(conv, after uint64, fn func(*Record) bool) error
-	// Forget drops a conversation (closed and past retention).
+	// Forget drops a conversation (closed and past retention): its
+	// records, its client ids and its saved state.
 	Forget(conv uint64) error
+	// SaveConv stores the desk's state of conversation conv of tenant, an
+	// opaque encoding the store keeps as given (it copies meta), replacing
+	// what was saved before. The desk calls it on each change of the
+	// conversation's life (opened, queued, assigned, transferred, closed),
+	// so a restarted server rebuilds its conversations from it.
+	SaveConv(tenant string, conv uint64, meta []byte) error
+	// Convs calls fn for each conversation of tenant with saved state, in
+	// increasing id order, with the sequence of its last record (0: none)
+	// and the state last saved; meta is valid only during the call. An
+	// error from fn stops the walk and is returned.
+	Convs(tenant string, fn func(conv, last uint64, meta []byte) error) error
+	// Sync makes everything appended or saved before the call durable: on
+	// disk, surviving the process and the machine. A store without disk
+	// (Mem) returns nil at once. Concurrent calls share one disk sync
+	// (group commit).
+	Sync() error
 	// Close releases the store's resources.
 	Close() error
 }

@@ -134,6 +134,8 @@ const (
 	CodeUnknownType  Code = 108 // a type byte this server does not know
 	CodeRateLimited  Code = 109 // too many frames
 	CodeOverloaded   Code = 110 // the server sheds this connection
+	CodeFrameTimeout Code = 111 // a frame begun and not finished in time (slow-loris)
+	CodeBadText      Code = 112 // invalid UTF-8 where text is required
 	CodeForbidden    Code = 200 // not a participant / another tenant
 	CodeUnknownConv  Code = 201 // no such conversation
 	CodeBadRequest   Code = 202 // a valid frame the server cannot act on
@@ -142,6 +144,7 @@ const (
 	CodeWrongRole    Code = 205 // the message is not for this role
 	CodeInternal     Code = 206 // the server failed (e.g. store)
 	CodeUnknownGroup Code = 207 // no such skill group
+	CodeBusy         Code = 208 // refused at capacity (no new chats now); retry later
 )
 
 // Fatal reports whether the server closes the connection after this error.
