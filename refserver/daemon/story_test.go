@@ -228,6 +228,14 @@ func TestStory(t *testing.T) {
 		t.Fatalf("ready lists %+v, want conversation %d at %d", ready.Convs, conv, last)
 	}
 	got := barrier(t, c1b)
+	// First where the chat stands (it is assigned), then what it missed.
+	if len(got) == 0 {
+		t.Fatal("nothing after a resuming hello")
+	}
+	if as, ok := got[0].(*wire.Assignment); !ok || as.Conv != conv || as.Customer != "c1" {
+		t.Fatalf("first after a resuming hello: %+v, want the assignment of conversation %d", got[0], conv)
+	}
+	got = got[1:]
 	if len(got) != len(missed) {
 		t.Fatalf("resume delivered %d messages, want %d: %+v", len(got), len(missed), got)
 	}

@@ -106,6 +106,7 @@ type Desk struct {
 
 	assigned []routing.Assignment // scratch
 	posBuf   []routing.PositionUpdate
+	metaBuf  []byte
 }
 
 type conv struct {
@@ -120,7 +121,9 @@ type conv struct {
 	members  []string // customer, then agent; replaced, never modified
 	opened   time.Time
 	queuedAt time.Time
+	closedAt time.Time
 	active   time.Time // last message, either side
+	openCID  uint64    // the customer's client id of the open
 }
 
 type user struct {
@@ -218,8 +221,30 @@ func (d *Desk) Hello(now time.Time, s Session, resume []wire.ResumePoint, fx *Ef
 		ready.Convs = append(ready.Convs, wire.ResumePoint{Conv: id, Seq: d.convs[id].seq})
 	}
 	fx.toOrigin(ready)
+	for _, id := range u.convs {
+		d.tellState(d.convs[id], s, fx)
+	}
 	d.Resume(now, s, resume, fx)
 	return nil
+}
+
+// tellState tells a connecting user where each of its conversations
+// stands: a customer its place in the queue or its agent, an agent each
+// chat it holds, with the transcript. These notices are not in the
+// conversation's sequence, so a client that missed one (a dropped
+// connection, a server restart) learns it again here; a client that had it
+// already gets it twice and must take it as the same news.
+func (d *Desk) tellState(c *conv, s Session, fx *Effects) {
+	switch {
+	case s.Role == wire.RoleCustomer && c.state == StateQueued:
+		if grp, pos, err := d.router.Position(c.id); err == nil {
+			fx.toOrigin(&wire.QueuePosition{Conv: c.id, Group: grp, Position: uint64(pos)})
+		}
+	case s.Role == wire.RoleCustomer && c.state == StateAssigned:
+		fx.toOrigin(&wire.Assignment{Conv: c.id, Agent: c.agent, Customer: c.customer, Group: c.group})
+	case s.Role == wire.RoleAgent && c.state == StateAssigned && c.agent == s.User:
+		fx.toOrigin(&wire.Assignment{Conv: c.id, Agent: c.agent, Customer: c.customer, Group: c.group, Transcript: d.transcript(c)})
+	}
 }
 
 // Resume replays, for each point, the conversation's messages after its
@@ -361,9 +386,10 @@ func (d *Desk) Open(now time.Time, s Session, m *wire.Open, fx *Effects) {
 		fx.errorTo(wire.CodeInternal, m.ClientID, fmt.Sprintf("open: %v", err))
 		return
 	}
-	c := &conv{id: id, customer: s.User, group: grp, channel: m.Channel, state: StateBot, opened: now, active: now}
+	c := &conv{id: id, customer: s.User, group: grp, channel: m.Channel, state: StateBot, opened: now, active: now, openCID: m.ClientID}
 	c.members = []string{s.User}
 	d.convs[id] = c
+	d.save(c, fx)
 	if idle := time.Duration(d.cfg.Limits.IdleClose); idle > 0 {
 		heap.Push(&d.idle, idleEntry{conv: id, at: now.Add(idle)})
 	}
@@ -502,6 +528,7 @@ func (d *Desk) route(now time.Time, c *conv, grp string, fx *Effects) {
 		return
 	}
 	c.state = StateQueued
+	d.save(c, fx)
 	fx.toUser(c.customer, &wire.QueuePosition{Conv: c.id, Group: grp, Position: uint64(pos)})
 }
 
@@ -516,6 +543,7 @@ func (d *Desk) assign(now time.Time, a routing.Assignment, fx *Effects) {
 	c.agent = a.Agent
 	c.group = a.Group
 	c.members = []string{c.customer, a.Agent}
+	d.save(c, fx)
 	ag := d.users[a.Agent]
 	if ag != nil {
 		ag.convs = append(ag.convs, c.id)
@@ -580,7 +608,11 @@ func (d *Desk) Transfer(now time.Time, s Session, m *wire.Transfer, fx *Effects)
 			}
 			d.obs.Bot(bot.ActionHandoff, "requested")
 			d.route(now, c, grp, fx)
+			return
 		}
+		// A retried request (the answer was lost to a dropped connection
+		// or a restart): the customer hears again where it stands.
+		d.tellState(c, s, fx)
 	case wire.RoleAgent:
 		d.agentTransfer(now, s, c, m, fx)
 	}
@@ -701,6 +733,8 @@ func (d *Desk) end(now time.Time, c *conv, reason string, fx *Effects) {
 	} else {
 		c.state = StateClosed
 	}
+	c.closedAt = now
+	d.save(c, fx)
 	o := fx.add()
 	o.Audience = ToMembers
 	o.Members = c.members

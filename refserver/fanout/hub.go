@@ -180,6 +180,48 @@ func (h *Hub) Deliver(tenant string, o *desk.Out, origin Conn) Result {
 	return r
 }
 
+// Resolve appends to conns the connections o's audience has now in
+// tenant, as Deliver would send to, without sending: a driver that holds
+// effects until the store has them on disk sends them later, to the
+// connections that were their audience when the desk produced them.
+func (h *Hub) Resolve(tenant string, o *desk.Out, origin Conn, conns []Conn) []Conn {
+	switch o.Audience {
+	case desk.ToOrigin:
+		if origin != nil {
+			conns = append(conns, origin)
+		}
+	case desk.ToUser:
+		conns = h.userConns(tenant, o.User, nil, conns)
+	case desk.ToMembers:
+		var skip Conn
+		if o.SkipOrigin {
+			skip = origin
+		}
+		for _, u := range o.Members {
+			conns = h.userConns(tenant, u, skip, conns)
+		}
+		for _, u := range o.Watchers {
+			conns = h.userConns(tenant, u, skip, conns)
+		}
+	}
+	return conns
+}
+
+func (h *Hub) userConns(tenant, user string, skip Conn, conns []Conn) []Conn {
+	k := key{tenant, user}
+	s := h.shard(k)
+	s.mu.RLock()
+	if e := s.users[k]; e != nil {
+		for _, c := range e.conns {
+			if c != skip {
+				conns = append(conns, c)
+			}
+		}
+	}
+	s.mu.RUnlock()
+	return conns
+}
+
 func (h *Hub) putBuf(bp *[]byte, frame []byte) {
 	if cap(frame) <= 64<<10 {
 		*bp = frame[:0]

@@ -172,6 +172,32 @@ func (r *Router) Assign(agentID string, group string, conv uint64, now time.Time
 	return r.assign(ai, gi, conv, waited), nil
 }
 
+// Restore records conv as held by agentID under group, whatever the
+// agent's status and room: the agent had it before a restart and keeps it.
+// An agent not yet known is created Offline in that group with no room; its
+// own SetAgent later sets its groups, limit and status, and its load counts
+// the chats restored. Restoring a conversation routing already holds is
+// ErrAlreadyAssigned or ErrAlreadyQueued.
+func (r *Router) Restore(agentID, group string, conv uint64, now time.Time) error {
+	gi, ok := r.groupIdx[group]
+	if !ok {
+		return fmt.Errorf("restore %d to %q: group %q: %w", conv, agentID, group, ErrUnknownGroup)
+	}
+	if c, held := r.convs.get(conv); held {
+		if c.queued() {
+			return fmt.Errorf("restore %d to %q: %w", conv, agentID, ErrAlreadyQueued)
+		}
+		return fmt.Errorf("restore %d to %q: %w", conv, agentID, ErrAlreadyAssigned)
+	}
+	if _, ok := r.agentIdx[agentID]; !ok {
+		if _, err := r.SetAgent(agentID, []string{group}, 0, Offline, now); err != nil {
+			return fmt.Errorf("restore %d: %w", conv, err)
+		}
+	}
+	r.assign(r.agentIdx[agentID], gi, conv, 0)
+	return nil
+}
+
 // Release ends conv's chat with the agent (closed, or transferred away). The
 // agent's capacity frees and, if it is Online, conversations waiting in its
 // groups' queues are assigned to it at once and returned. The returned slice

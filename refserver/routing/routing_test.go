@@ -675,3 +675,46 @@ func TestZeroTime(t *testing.T) {
 		t.Errorf("drained %+v", as)
 	}
 }
+
+// TestRestore: chats held before a restart come back to their agent, who is
+// created offline with no room, and count in its load once it says its
+// limit: an agent back with max 2 and one restored chat takes one more.
+func TestRestore(t *testing.T) {
+	f := newFixture(t).group("g", LeastLoaded).group("h", LeastLoaded)
+	if err := f.Restore("a", "g", 7, at(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Restore("a", "h", 8, at(0)); err != nil {
+		t.Fatal(err)
+	}
+	info, ok := f.Agent("a")
+	if !ok || info.Status != Offline || info.Active != 2 || info.Max != 0 {
+		t.Fatalf("restored agent %+v, %v: want offline with 2 chats and no room", info, ok)
+	}
+	if id, ok := f.AgentOf(8); !ok || id != "a" {
+		t.Errorf("AgentOf(8) = %q, %v", id, ok)
+	}
+	if err := f.Restore("b", "g", 7, at(0)); !errors.Is(err, ErrAlreadyAssigned) {
+		t.Errorf("restore a held conversation: %v, want ErrAlreadyAssigned", err)
+	}
+	if err := f.Restore("b", "nope", 9, at(0)); !errors.Is(err, ErrUnknownGroup) {
+		t.Errorf("restore into an unknown group: %v", err)
+	}
+	if _, pos := f.route("g", 20, 0, at(1)); pos != 1 {
+		t.Fatalf("conversation 20 should wait, position %d", pos)
+	}
+	if err := f.Restore("b", "g", 20, at(1)); !errors.Is(err, ErrAlreadyQueued) {
+		t.Errorf("restore a queued conversation: %v, want ErrAlreadyQueued", err)
+	}
+	f.route("g", 21, 0, at(2))
+	// Back online with room for 3: one more chat (2 restored), the oldest.
+	if got := convsOf(f.set("a", []string{"g", "h"}, 3, Online, at(3))); !slices.Equal(got, []uint64{20}) {
+		t.Errorf("drained %v, want [20]", got)
+	}
+	if as := f.release("a", 7, at(4)); !slices.Equal(convsOf(as), []uint64{21}) {
+		t.Errorf("after releasing a restored chat drained %v, want [21]", convsOf(as))
+	}
+	if err := f.check(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -88,6 +88,8 @@ type Server struct {
 	hub     *fanout.Hub
 	metrics *Metrics
 	now     func() time.Time
+	hold    *holder // durability sync: effects wait for the disk
+	onFail  func(error)
 
 	mu      sync.RWMutex
 	tenants map[string]*Tenant
@@ -109,15 +111,34 @@ type Option func(*Server)
 // WithClock sets the server's clock (tests).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithSyncFailure sets what happens when the store fails to sync while
+// effects are held for it (Config.HoldUntilSync): nothing of what was held
+// is sent, since it may not be on disk, and fn is told. The default panics,
+// as a database does when fsync fails: a server that cannot keep what it
+// acknowledges must stop rather than go on acknowledging.
+func WithSyncFailure(fn func(error)) Option { return func(s *Server) { s.onFail = fn } }
+
 // New returns a server keeping messages in st and registering its metrics
 // in set.
 func New(cfg Config, st store.Store, set *metrics.Set, opts ...Option) *Server {
 	s := &Server{cfg: cfg, store: st, hub: fanout.NewHub(), now: time.Now, tenants: make(map[string]*Tenant)}
+	s.onFail = func(err error) { panic(fmt.Sprintf("refserver: %v: acknowledged messages may be lost; stopping", err)) }
 	for _, o := range opts {
 		o(s)
 	}
 	s.metrics = newMetrics(set, s)
+	if cfg.HoldUntilSync {
+		s.hold = newHolder(s, set, s.onFail)
+	}
 	return s
+}
+
+// Close stops the server's own goroutine (the committer of durability
+// sync). Call it after the transport has stopped.
+func (s *Server) Close() {
+	if s.hold != nil {
+		s.hold.close()
+	}
 }
 
 // Config returns the server's settings.
@@ -149,6 +170,9 @@ func (s *Server) LoadTenant(rt *tenant.Runtime) error {
 	obs := &observer{m: s.metrics, tenant: rt.Config.ID, waits: map[string]*metrics.Histogram{}}
 	d, err := desk.New(rt, s.store, desk.WithObserver(obs))
 	if err != nil {
+		return fmt.Errorf("load tenant %s: %w", rt.Config.ID, err)
+	}
+	if _, err := d.Restore(s.now()); err != nil {
 		return fmt.Errorf("load tenant %s: %w", rt.Config.ID, err)
 	}
 	s.tenants[rt.Config.ID] = &Tenant{id: rt.Config.ID, desk: d}
@@ -231,6 +255,11 @@ func (s *Server) Tick() {
 // apply sends t's pending effects. It runs under t.mu, so the frames of
 // one connection are queued in the order the desk produced them.
 func (s *Server) apply(t *Tenant, origin fanout.Conn) {
+	if s.hold != nil {
+		s.hold.add(t, origin)
+		t.fx.Reset()
+		return
+	}
 	for i := range t.fx.Out {
 		o := &t.fx.Out[i]
 		r := s.hub.Deliver(t.id, o, origin)
