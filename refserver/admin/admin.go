@@ -7,6 +7,7 @@
 //	GET  /admin/tenants      JSON list of tenant ids
 //	POST /admin/tenants      body: a tenant document (YAML, refserver/tenant/FORMAT.md)
 //	POST /admin/broadcast    body: {"tenant": "demo", "kind": "text", "body": "..."}
+//	GET  /debug/pprof/...    the Go runtime's profiles (bind the admin address to loopback)
 package admin
 
 import (
@@ -15,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/pprofhandler"
 
 	"github.com/swarmdesk/swarmdesk/refserver/server"
 	"github.com/swarmdesk/swarmdesk/refserver/tenant"
@@ -95,6 +98,10 @@ func (a *Server) handle(ctx *fasthttp.RequestCtx) {
 		a.loadTenant(ctx)
 	case path == "/admin/broadcast" && ctx.IsPost():
 		a.broadcast(ctx)
+	case strings.HasPrefix(path, "/debug/pprof/") && ctx.IsGet():
+		// The runtime's profiles, as net/http/pprof serves them: go tool
+		// pprof http://ADMIN/debug/pprof/profile?seconds=10
+		pprofhandler.PprofHandler(ctx)
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, fmt.Errorf("no route %s %s", ctx.Method(), path))
 	}

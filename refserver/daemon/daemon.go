@@ -71,15 +71,27 @@ func Start(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.ID, err)
 	}
-	d := &Daemon{opts: opts, store: store.NewMem(0)}
+	st, dur, err := openStore(opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Server.HoldUntilSync = dur == store.DurabilitySync
+	d := &Daemon{opts: opts, store: st}
 	set := metrics.NewSet()
 	d.srv = server.New(opts.Server, d.store, set)
+	loaded := time.Now()
 	if err := d.srv.LoadTenant(rt); err != nil {
-		return nil, err
+		d.srv.Close()
+		return nil, errors.Join(err, st.Close())
+	}
+	if dur != store.DurabilityNone {
+		opts.Logger.Info("store opened", "durability", dur, "dir", opts.DataDir,
+			"restored", d.srv.Restored(), "took", time.Since(loaded).Round(time.Microsecond))
 	}
 	d.transport = gnet.New(d.srv, opts.Listen, gnet.WithLoops(opts.Loops), gnet.WithLogger(opts.Logger))
 	if err := d.transport.Start(); err != nil {
-		return nil, err
+		d.srv.Close()
+		return nil, errors.Join(err, d.store.Close())
 	}
 	if opts.Admin != "" {
 		d.admin = admin.New(d.srv, set)
@@ -127,10 +139,34 @@ func (d *Daemon) Close() error {
 		}
 		d.opts.Logger.Debug("admin stopped", "took", time.Since(start))
 	}
+	d.srv.Close()
 	if err := d.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// openStore opens the store opts ask for: in memory for durability none,
+// Pebble under the data directory for batch and sync.
+func openStore(opts Options) (store.Store, store.Durability, error) {
+	dur, err := store.ParseDurability(opts.Durability)
+	if err != nil {
+		return nil, 0, err
+	}
+	if dur == store.DurabilityNone {
+		if opts.DataDir != "" {
+			return nil, 0, fmt.Errorf("--data-dir %s with durability none: the in-memory store keeps nothing on disk (use --durability batch or sync)", opts.DataDir)
+		}
+		return store.NewMem(0), dur, nil
+	}
+	if opts.DataDir == "" {
+		return nil, 0, fmt.Errorf("durability %s needs a data directory (--data-dir)", dur)
+	}
+	st, err := store.OpenPebble(opts.DataDir, store.PebbleOptions{Durability: dur})
+	if err != nil {
+		return nil, 0, err
+	}
+	return st, dur, nil
 }
 
 // Run starts a refserver and serves until ctx is done, then shuts down

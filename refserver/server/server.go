@@ -95,6 +95,7 @@ type Server struct {
 	tenants map[string]*Tenant
 
 	broadcastID atomic.Uint64
+	restored    atomic.Int64
 }
 
 // Tenant is one tenant's desk and the lock that serialises it.
@@ -132,6 +133,10 @@ func New(cfg Config, st store.Store, set *metrics.Set, opts ...Option) *Server {
 	}
 	return s
 }
+
+// Restored returns how many conversations the tenants loaded found in the
+// store (after a restart on a durable store).
+func (s *Server) Restored() int { return int(s.restored.Load()) }
 
 // Close stops the server's own goroutine (the committer of durability
 // sync). Call it after the transport has stopped.
@@ -172,9 +177,11 @@ func (s *Server) LoadTenant(rt *tenant.Runtime) error {
 	if err != nil {
 		return fmt.Errorf("load tenant %s: %w", rt.Config.ID, err)
 	}
-	if _, err := d.Restore(s.now()); err != nil {
+	n, err := d.Restore(s.now())
+	if err != nil {
 		return fmt.Errorf("load tenant %s: %w", rt.Config.ID, err)
 	}
+	s.restored.Add(int64(n))
 	s.tenants[rt.Config.ID] = &Tenant{id: rt.Config.ID, desk: d}
 	return nil
 }
