@@ -315,6 +315,9 @@ func (d *Desk) replay(s Session, rp wire.ResumePoint, fx *Effects) {
 		o.Audience = ToOrigin
 		o.Type = wire.TDelivery
 		o.Delivery = delivery(r)
+		// The record is valid only during the callback (a durable store
+		// lends its own memory): the effect outlives it.
+		o.Delivery.Body = slices.Clone(r.Body)
 		return true
 	})
 	if err != nil {

@@ -32,9 +32,9 @@ type memConv struct {
 	tenant string
 	meta   []byte // the desk's saved state; nil until saved
 	first  uint64 // sequence of recs[0]
-	last  uint64
-	recs  []Record
-	seen  map[clientKey]uint64
+	last   uint64
+	recs   []Record
+	seen   map[clientKey]uint64
 }
 
 // NewMem returns an in-memory store that keeps at most maxPerConv messages
@@ -116,6 +116,9 @@ func (m *Mem) Since(conv, after uint64, fn func(*Record) bool) error {
 	}
 	i := 0
 	if after >= c.first {
+		if after-c.first >= uint64(len(c.recs)) {
+			return nil // at or past the end (and no int overflow)
+		}
 		i = int(after - c.first + 1)
 	}
 	for ; i < len(c.recs); i++ {

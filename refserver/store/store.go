@@ -1,8 +1,13 @@
 // Package store keeps conversation messages for the desk core: it assigns
 // conversation ids, appends each message under its sequence, remembers the
 // client ids it has seen so a retry is not stored twice, and serves a resume
-// from a sequence. Mem is the in-memory implementation (durability none); a
-// durable one implements the same interface.
+// from a sequence.
+//
+// Two implementations, one per Durability: Mem keeps everything in memory
+// (durability none: lost when the process ends); Pebble keeps it on disk in
+// a pebble database (OpenPebble), with durability sync (the server calls
+// Sync, a group commit, before it acknowledges) or batch (a background sync
+// every few milliseconds; a crash may lose the last interval).
 package store
 
 import (
