@@ -49,7 +49,7 @@ func refserverBinary(tb testing.TB) string {
 // DESIGN.md §7 asks sync to keep at least half the throughput of none.
 func BenchmarkDurability(b *testing.B) {
 	bin := refserverBinary(b)
-	const customers, window = 200, 4
+	const customers, window = 2000, 2
 	for _, dur := range []string{"none", "batch", "sync"} {
 		b.Run("durability="+dur, func(b *testing.B) {
 			args := []string{"--loops", "2", "--rate-limit", "0", "--durability", dur}
@@ -80,6 +80,7 @@ func BenchmarkDurability(b *testing.B) {
 				go profileServer(b, p.AdminURL, filepath.Join(dir, "durability-"+dur+".pprof"))
 			}
 			cpu0, _, _ := p.Usage()
+			self0, _, _ := child.ProcUsage(os.Getpid())
 			var left atomic.Int64
 			left.Store(int64(b.N))
 			b.ResetTimer()
@@ -92,6 +93,7 @@ func BenchmarkDurability(b *testing.B) {
 			elapsed := time.Since(start)
 			b.StopTimer()
 			cpu1, _, _ := p.Usage()
+			self1, _, _ := child.ProcUsage(os.Getpid())
 			var errs int64
 			for _, c := range cs {
 				errs += c.errs.Load()
@@ -112,6 +114,7 @@ func BenchmarkDurability(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 			b.ReportMetric((cpu1-cpu0).Seconds()/float64(b.N)*1e6, "server-cpu-µs/msg")
+			b.ReportMetric((self1-self0).Seconds()/float64(b.N)*1e6, "client-cpu-µs/msg")
 		})
 	}
 }

@@ -46,15 +46,21 @@ const (
 	pebbleCacheSize = 32 << 20
 )
 
-// Pebble is a Store on disk, in a pebble database. Writes go to pebble's
-// write-ahead log without waiting for the disk; Sync makes them durable
-// (a group commit: concurrent callers share one fsync). Under
+// Pebble is a Store on disk, in a pebble database. Writes (Append,
+// SaveConv, Forget) go into one pending batch in memory; Sync commits it
+// to pebble with an fsync of the write-ahead log, so everything written
+// between two syncs costs one pebble commit and one fsync (group commit at
+// our level, on top of pebble's own sharing of an fsync among concurrent
+// committers). The pending batch is also committed, without a sync, when
+// it grows past maxPending and before a read (Since, Convs), which must
+// see it. Batches are committed in the order they were filled. Under
 // DurabilityBatch a background loop calls Sync every SyncInterval.
 //
-// The sequence of each conversation's last record is kept in memory, so
-// Append never reads the disk; it is rebuilt when the store is opened.
-// After a restart the conversations that exist are those with saved state
-// (SaveConv) or records; conversation ids are never reused.
+// Each conversation's last sequence and the client ids it has stored are
+// kept in memory, as Mem keeps them, so neither Append nor Lookup reads the
+// disk; both are rebuilt when the store is opened. After a restart the
+// conversations that exist are those with saved state (SaveConv) or
+// records; conversation ids are never reused.
 type Pebble struct {
 	db  *pebble.DB
 	dir string
@@ -70,6 +76,10 @@ type Pebble struct {
 
 	shards [pebbleShards]pebbleShard
 
+	commitMu sync.Mutex // orders the commits of pending batches
+	pendMu   sync.Mutex // guards pend
+	pend     *pebble.Batch
+
 	stop, done chan struct{} // the DurabilityBatch sync loop; nil otherwise
 
 	closeMu sync.Mutex
@@ -77,10 +87,20 @@ type Pebble struct {
 }
 
 type pebbleShard struct {
-	mu   sync.Mutex
-	last map[uint64]uint64 // conversation -> sequence of its last record
-	buf  []byte            // scratch for keys and values, under mu
+	mu    sync.Mutex
+	convs map[uint64]*pebbleConv
+	buf   []byte // scratch for keys and values, under mu
 }
+
+// pebbleConv is what the store keeps in memory of a conversation.
+type pebbleConv struct {
+	last uint64               // sequence of its last record
+	seen map[clientKey]uint64 // client id -> sequence; nil until one
+}
+
+// maxPending is the size past which the pending batch is committed without
+// waiting for a Sync.
+const maxPending = 1 << 20
 
 var _ Store = (*Pebble)(nil)
 
@@ -109,7 +129,7 @@ func OpenPebble(dir string, o PebbleOptions) (*Pebble, error) {
 	p := &Pebble{dir: dir, log: o.Logger.With("store", dir)}
 	p.gate.drained = make(chan struct{}, 1)
 	for i := range p.shards {
-		p.shards[i].last = make(map[uint64]uint64)
+		p.shards[i].convs = make(map[uint64]*pebbleConv)
 	}
 
 	cache := pebble.NewCache(pebbleCacheSize)
@@ -132,6 +152,7 @@ func OpenPebble(dir string, o PebbleOptions) (*Pebble, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	p.db = db
+	p.pend = db.NewBatch()
 	if err := p.load(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
@@ -183,7 +204,7 @@ func (p *Pebble) load() error {
 		if k = it.Key(); len(k) != msgKeyLen {
 			return corrupt(k, fmt.Sprintf("message key of %d bytes, want %d", len(k), msgKeyLen))
 		}
-		p.shard(conv).last[conv] = binary.BigEndian.Uint64(k[9:])
+		p.shard(conv).convs[conv] = &pebbleConv{last: binary.BigEndian.Uint64(k[9:])}
 		p.nextID = max(p.nextID, conv+1)
 		if end == nil {
 			break
@@ -204,10 +225,39 @@ func (p *Pebble) load() error {
 		}
 		conv := binary.BigEndian.Uint64(k[1:])
 		s := p.shard(conv)
-		if _, ok := s.last[conv]; !ok {
-			s.last[conv] = 0
+		if _, ok := s.convs[conv]; !ok {
+			s.convs[conv] = &pebbleConv{}
 		}
 		p.nextID = max(p.nextID, conv+1)
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	// The client ids stored, for Lookup.
+	for ok := it.SeekGE([]byte{prefixDedupe}); ok; ok = it.Next() {
+		k := it.Key()
+		if k[0] != prefixDedupe {
+			break
+		}
+		if len(k) < convKeyLen+8 {
+			return corrupt(k, fmt.Sprintf("client id key of %d bytes", len(k)))
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if len(v) != 8 {
+			return corrupt(k, fmt.Sprintf("sequence of %d bytes, want 8", len(v)))
+		}
+		conv := binary.BigEndian.Uint64(k[1:])
+		c := p.shard(conv).convs[conv]
+		if c == nil {
+			continue // a client id whose records are gone
+		}
+		if c.seen == nil {
+			c.seen = make(map[clientKey]uint64, 8)
+		}
+		c.seen[clientKey{string(k[17:]), binary.BigEndian.Uint64(k[9:])}] = binary.BigEndian.Uint64(v)
 	}
 	if err := it.Error(); err != nil {
 		return err
@@ -241,9 +291,64 @@ func (p *Pebble) NewConv() (uint64, error) {
 	p.idMu.Unlock()
 	s := p.shard(id)
 	s.mu.Lock()
-	s.last[id] = 0
+	s.convs[id] = &pebbleConv{}
 	s.mu.Unlock()
 	return id, nil
+}
+
+// write adds to the pending batch (under the caller's shard lock, so one
+// conversation's writes keep their order) and counts the write.
+func (p *Pebble) write(fn func(b *pebble.Batch)) (big bool) {
+	p.pendMu.Lock()
+	fn(p.pend)
+	big = p.pend.Len() >= maxPending
+	p.pendMu.Unlock()
+	p.wrote()
+	return big
+}
+
+// commit commits the pending batch, with an fsync of the log when sync is
+// set (one is made even with nothing pending, for writes committed
+// earlier without one). Commits happen one at a time, in batch order.
+func (p *Pebble) commit(sync bool) error {
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
+	p.pendMu.Lock()
+	b := p.pend
+	if b.Empty() {
+		p.pendMu.Unlock()
+		if sync {
+			// An empty LogData record written with Sync: pebble's log
+			// writer flushes every earlier record before the fsync.
+			if err := p.db.LogData(nil, pebble.Sync); err != nil {
+				return fmt.Errorf("sync store %s: %w", p.dir, err)
+			}
+		}
+		return nil
+	}
+	p.pend = p.db.NewBatch()
+	p.pendMu.Unlock()
+	opt := pebble.NoSync
+	if sync {
+		opt = pebble.Sync
+	}
+	err := b.Commit(opt)
+	_ = b.Close()
+	if err != nil {
+		return fmt.Errorf("commit to store %s: %w", p.dir, err)
+	}
+	return nil
+}
+
+// flush commits what is pending, without a sync, so that a read sees it.
+func (p *Pebble) flush() error {
+	p.pendMu.Lock()
+	empty := p.pend.Empty()
+	p.pendMu.Unlock()
+	if empty {
+		return nil
+	}
+	return p.commit(false)
 }
 
 // Append implements Store. The record and its client id are written in one
@@ -255,13 +360,14 @@ func (p *Pebble) Append(r *Record) error {
 	defer p.gate.exit()
 	s := p.shard(r.Conv)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	last, ok := s.last[r.Conv]
+	c, ok := s.convs[r.Conv]
 	if !ok {
+		s.mu.Unlock()
 		return fmt.Errorf("append to conversation %d: %w", r.Conv, ErrUnknownConv)
 	}
-	if r.Seq != last+1 {
-		return fmt.Errorf("append seq %d to conversation %d at %d: %w", r.Seq, r.Conv, last, ErrOutOfOrder)
+	if r.Seq != c.last+1 {
+		s.mu.Unlock()
+		return fmt.Errorf("append seq %d to conversation %d at %d: %w", r.Seq, r.Conv, c.last, ErrOutOfOrder)
 	}
 	buf := appendMsgKey(s.buf[:0], r.Conv, r.Seq)
 	keyEnd := len(buf)
@@ -272,22 +378,29 @@ func (p *Pebble) Append(r *Record) error {
 		buf = binary.BigEndian.AppendUint64(buf, r.Seq)
 	}
 	s.buf = buf
-	b := p.db.NewBatch()
-	defer b.Close()
-	_ = b.Set(buf[:keyEnd], buf[keyEnd:valEnd], nil)
+	big := p.write(func(b *pebble.Batch) {
+		_ = b.Set(buf[:keyEnd], buf[keyEnd:valEnd], nil)
+		if r.ClientID != 0 {
+			_ = b.Set(buf[valEnd:len(buf)-8], buf[len(buf)-8:], nil)
+		}
+	})
+	c.last = r.Seq
 	if r.ClientID != 0 {
-		_ = b.Set(buf[valEnd:len(buf)-8], buf[len(buf)-8:], nil)
+		if c.seen == nil {
+			c.seen = make(map[clientKey]uint64, 8)
+		}
+		c.seen[clientKey{r.Sender, r.ClientID}] = r.Seq
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("append seq %d to conversation %d: %w", r.Seq, r.Conv, err)
+	s.mu.Unlock()
+	if big {
+		if err := p.commit(false); err != nil {
+			return fmt.Errorf("append seq %d to conversation %d: %w", r.Seq, r.Conv, err)
+		}
 	}
-	s.last[r.Conv] = r.Seq
-	p.wrote()
 	return nil
 }
 
-// Lookup implements Store. A read error or a corrupt value is logged and
-// reported as not found.
+// Lookup implements Store, from memory.
 func (p *Pebble) Lookup(conv uint64, sender string, clientID uint64) (uint64, bool) {
 	if !p.gate.enter() {
 		return 0, false
@@ -295,25 +408,13 @@ func (p *Pebble) Lookup(conv uint64, sender string, clientID uint64) (uint64, bo
 	defer p.gate.exit()
 	s := p.shard(conv)
 	s.mu.Lock()
-	_, ok := s.last[conv]
-	s.mu.Unlock()
-	if !ok {
+	defer s.mu.Unlock()
+	c := s.convs[conv]
+	if c == nil || c.seen == nil {
 		return 0, false
 	}
-	key := appendDedupeKey(make([]byte, 0, 17+len(sender)), conv, clientID, sender)
-	v, closer, err := p.db.Get(key)
-	if err != nil {
-		if !errors.Is(err, pebble.ErrNotFound) {
-			p.log.Error("store: lookup", "key", fmtKey(key), "err", err)
-		}
-		return 0, false
-	}
-	defer closer.Close()
-	if len(v) != 8 {
-		p.log.Error("store: lookup", "err", corrupt(key, fmt.Sprintf("sequence of %d bytes, want 8", len(v))))
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(v), true
+	seq, ok := c.seen[clientKey{sender, clientID}]
+	return seq, ok
 }
 
 // Since implements Store. The record's Body aliases pebble's memory: it is
@@ -326,13 +427,16 @@ func (p *Pebble) Since(conv, after uint64, fn func(*Record) bool) error {
 	defer p.gate.exit()
 	s := p.shard(conv)
 	s.mu.Lock()
-	_, ok := s.last[conv]
+	_, ok := s.convs[conv]
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("read conversation %d: %w", conv, ErrUnknownConv)
 	}
 	if after == math.MaxUint64 {
 		return nil
+	}
+	if err := p.flush(); err != nil {
+		return fmt.Errorf("read conversation %d: %w", conv, err)
 	}
 	it, err := p.db.NewIter(&pebble.IterOptions{
 		LowerBound: appendMsgKey(nil, conv, after+1),
@@ -373,22 +477,24 @@ func (p *Pebble) Forget(conv uint64) error {
 	defer p.gate.exit()
 	s := p.shard(conv)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.last[conv]; !ok {
+	if _, ok := s.convs[conv]; !ok {
+		s.mu.Unlock()
 		return nil
 	}
-	b := p.db.NewBatch()
-	defer b.Close()
-	for _, prefix := range []byte{prefixDedupe, prefixMsg} {
-		start := appendConvPrefix(nil, prefix, conv)
-		_ = b.DeleteRange(start, prefixEnd(start), nil)
+	big := p.write(func(b *pebble.Batch) {
+		for _, prefix := range []byte{prefixDedupe, prefixMsg} {
+			start := appendConvPrefix(nil, prefix, conv)
+			_ = b.DeleteRange(start, prefixEnd(start), nil)
+		}
+		_ = b.Delete(appendConvPrefix(nil, prefixConv, conv), nil)
+	})
+	delete(s.convs, conv)
+	s.mu.Unlock()
+	if big {
+		if err := p.commit(false); err != nil {
+			return fmt.Errorf("forget conversation %d: %w", conv, err)
+		}
 	}
-	_ = b.Delete(appendConvPrefix(nil, prefixConv, conv), nil)
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("forget conversation %d: %w", conv, err)
-	}
-	delete(s.last, conv)
-	p.wrote()
 	return nil
 }
 
@@ -400,17 +506,20 @@ func (p *Pebble) SaveConv(tenant string, conv uint64, meta []byte) error {
 	defer p.gate.exit()
 	s := p.shard(conv)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.last[conv]; !ok {
+	if _, ok := s.convs[conv]; !ok {
+		s.mu.Unlock()
 		return fmt.Errorf("save conversation %d: %w", conv, ErrUnknownConv)
 	}
 	buf := appendConvPrefix(s.buf[:0], prefixConv, conv)
 	buf = appendConvState(buf, tenant, meta)
 	s.buf = buf
-	if err := p.db.Set(buf[:convKeyLen], buf[convKeyLen:], pebble.NoSync); err != nil {
-		return fmt.Errorf("save conversation %d: %w", conv, err)
+	big := p.write(func(b *pebble.Batch) { _ = b.Set(buf[:convKeyLen], buf[convKeyLen:], nil) })
+	s.mu.Unlock()
+	if big {
+		if err := p.commit(false); err != nil {
+			return fmt.Errorf("save conversation %d: %w", conv, err)
+		}
 	}
-	p.wrote()
 	return nil
 }
 
@@ -421,6 +530,9 @@ func (p *Pebble) Convs(tenant string, fn func(conv, last uint64, meta []byte) er
 		return ErrClosed
 	}
 	defer p.gate.exit()
+	if err := p.flush(); err != nil {
+		return fmt.Errorf("read conversations: %w", err)
+	}
 	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixConv}, UpperBound: []byte{prefixConv + 1}})
 	if err != nil {
 		return fmt.Errorf("read conversations: %w", err)
@@ -445,7 +557,11 @@ func (p *Pebble) Convs(tenant string, fn func(conv, last uint64, meta []byte) er
 		conv := binary.BigEndian.Uint64(k[1:])
 		s := p.shard(conv)
 		s.mu.Lock()
-		last, ok := s.last[conv]
+		c, ok := s.convs[conv]
+		var last uint64
+		if ok {
+			last = c.last
+		}
 		s.mu.Unlock()
 		if !ok {
 			continue // forgotten since the iterator opened
@@ -477,11 +593,8 @@ func (p *Pebble) sync() error {
 	if p.synced.Load() >= w {
 		return nil
 	}
-	// An empty LogData record written with Sync: pebble's log writer
-	// flushes every earlier record before the fsync it shares among the
-	// waiters queued at that moment.
-	if err := p.db.LogData(nil, pebble.Sync); err != nil {
-		return fmt.Errorf("sync store %s: %w", p.dir, err)
+	if err := p.commit(true); err != nil {
+		return err
 	}
 	for {
 		s := p.synced.Load()
@@ -529,6 +642,7 @@ func (p *Pebble) Close() error {
 	}
 	p.gate.close()
 	err := p.sync()
+	_ = p.pend.Close()
 	if cerr := p.db.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store %s: %w", p.dir, cerr))
 	}
