@@ -36,6 +36,7 @@ func main() {
 	fs.IntVar(&opts.Server.RateBurst, "rate-burst", opts.Server.RateBurst, "frames one connection may send at once above --rate-limit")
 	fs.DurationVar(&opts.Server.FrameTimeout, "frame-timeout", opts.Server.FrameTimeout, "longest a frame may take to arrive once begun")
 	fs.IntVar(&opts.Server.MaxConns, "max-conns", 0, "connections held before new ones are refused as overloaded (0: from the open-file limit)")
+	fs.IntVar(&opts.Server.MaxOpenChats, "max-open-chats", 0, "open conversations per tenant before new ones are refused as busy (0: no bound)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug messages")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "refserver: swarmdesk's reference customer-service server\n\nUsage: refserver [flags]\n\n%s", fs.FlagUsages())

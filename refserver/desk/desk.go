@@ -90,6 +90,11 @@ type Option func(*Desk)
 // WithObserver sets the desk's observer.
 func WithObserver(o Observer) Option { return func(d *Desk) { d.obs = o } }
 
+// WithMaxOpen bounds the conversations open at once (0: no bound): beyond
+// it an open is refused with CodeBusy, and the conversations already open
+// go on. It bounds the desk's memory under overload.
+func WithMaxOpen(n int) Option { return func(d *Desk) { d.maxOpen = n } }
+
 // Desk is one tenant's customer-service core.
 type Desk struct {
 	rt     *tenant.Runtime
@@ -97,6 +102,9 @@ type Desk struct {
 	store  store.Store
 	router *routing.Router
 	obs    Observer
+
+	maxOpen int // 0: no bound
+	open    int // conversations not ended
 
 	convs   map[uint64]*conv
 	users   map[string]*user
@@ -181,6 +189,9 @@ func New(rt *tenant.Runtime, st store.Store, opts ...Option) (*Desk, error) {
 	}
 	return d, nil
 }
+
+// OpenCount returns how many conversations are open (not ended).
+func (d *Desk) OpenCount() int { return d.open }
 
 // Tenant returns the id of the desk's tenant.
 func (d *Desk) Tenant() string { return d.cfg.ID }
@@ -376,6 +387,10 @@ func (d *Desk) Open(now time.Time, s Session, m *wire.Open, fx *Effects) {
 		fx.ack(m.ClientID, id, 0, now.UnixNano())
 		return
 	}
+	if d.maxOpen > 0 && d.open >= d.maxOpen {
+		fx.errorTo(wire.CodeBusy, m.ClientID, fmt.Sprintf("at capacity: %d conversations open; retry later", d.open))
+		return
+	}
 	grp := d.cfg.DefaultGroup
 	if m.Group != "" {
 		if _, ok := d.groups[m.Group]; !ok {
@@ -392,6 +407,7 @@ func (d *Desk) Open(now time.Time, s Session, m *wire.Open, fx *Effects) {
 	c := &conv{id: id, customer: s.User, group: grp, channel: m.Channel, state: StateBot, opened: now, active: now, openCID: m.ClientID}
 	c.members = []string{s.User}
 	d.convs[id] = c
+	d.open++
 	d.save(c, fx)
 	if idle := time.Duration(d.cfg.Limits.IdleClose); idle > 0 {
 		heap.Push(&d.idle, idleEntry{conv: id, at: now.Add(idle)})
@@ -737,6 +753,7 @@ func (d *Desk) end(now time.Time, c *conv, reason string, fx *Effects) {
 		c.state = StateClosed
 	}
 	c.closedAt = now
+	d.open--
 	d.save(c, fx)
 	o := fx.add()
 	o.Audience = ToMembers

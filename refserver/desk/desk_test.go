@@ -395,3 +395,40 @@ func TestCustomersForgotten(t *testing.T) {
 		t.Fatal("the customer was kept after its last conversation closed")
 	}
 }
+
+// TestMaxOpen: beyond the bound an open is refused as busy, naming the
+// reason; conversations already open go on, and room comes back when one
+// closes.
+func TestMaxOpen(t *testing.T) {
+	rt, err := tenant.Build(tenant.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(rt, store.NewMem(0), WithMaxOpen(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, d: d, now: time.Unix(1_790_000_000, 0)}
+	first := h.open(cust)
+	h.open(cust2)
+	c3 := Session{User: "c3", Role: wire.RoleCustomer}
+	h.hello(c3)
+	h.d.Open(h.now, c3, &wire.Open{ClientID: 1}, &h.fx)
+	out := h.take()
+	if len(out) != 1 || out[0].Type != wire.TError || out[0].Err.Code != wire.CodeBusy || out[0].Err.ClientID != 1 {
+		t.Fatalf("open beyond the bound: %+v, want one busy error", out)
+	}
+	h.d.Message(h.now, cust, &wire.Message{ClientID: 9, Conv: first, Kind: wire.KindText, Body: []byte("still here")}, &h.fx)
+	if out := h.take(); out[0].Type != wire.TAck {
+		t.Fatalf("an open conversation at the bound: %+v, want an ack", out[0])
+	}
+	h.d.Close(h.now, cust, &wire.Close{ClientID: 10, Conv: first}, &h.fx)
+	h.take()
+	if n := h.d.OpenCount(); n != 1 {
+		t.Fatalf("OpenCount = %d after a close, want 1", n)
+	}
+	h.d.Open(h.now, c3, &wire.Open{ClientID: 2}, &h.fx)
+	if out := h.take(); out[0].Type != wire.TAck {
+		t.Fatalf("open after a close: %+v, want an ack", out[0])
+	}
+}

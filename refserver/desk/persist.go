@@ -161,6 +161,7 @@ func (d *Desk) Restore(now time.Time) (int, error) {
 			closed = append(closed, c)
 			return nil
 		}
+		d.open++
 		u := d.user(Session{User: c.customer, Role: wire.RoleCustomer})
 		u.convs = append(u.convs, id)
 		if c.openCID != 0 {

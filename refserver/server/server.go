@@ -61,6 +61,10 @@ type Config struct {
 	// CodeOverloaded and is closed, and the others go on. 0 derives the
 	// bound from the open-file limit (RLIMIT_NOFILE, less a reserve).
 	MaxConns int
+	// MaxOpenChats bounds each tenant's open conversations (0: no bound):
+	// a new one beyond it is refused with CodeBusy and the open ones go
+	// on, so memory stays bounded however many customers arrive.
+	MaxOpenChats int
 	// HoldUntilSync holds every effect of a desk call (acks, deliveries)
 	// until the store has synced what the call wrote: durability sync.
 	// The held effects of all calls share one sync (group commit).
@@ -173,7 +177,7 @@ func (s *Server) LoadTenant(rt *tenant.Runtime) error {
 		return nil
 	}
 	obs := &observer{m: s.metrics, tenant: rt.Config.ID, waits: map[string]*metrics.Histogram{}}
-	d, err := desk.New(rt, s.store, desk.WithObserver(obs))
+	d, err := desk.New(rt, s.store, desk.WithObserver(obs), desk.WithMaxOpen(s.cfg.MaxOpenChats))
 	if err != nil {
 		return fmt.Errorf("load tenant %s: %w", rt.Config.ID, err)
 	}
