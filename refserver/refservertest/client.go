@@ -108,16 +108,34 @@ func (c *Client) Hello(h *wire.Hello) (*wire.Ready, error) {
 
 // Connect dials and says hello as user of tenant in role.
 func Connect(addr string, role wire.Role, tenant, user, device string, resume ...wire.ResumePoint) (*Client, *wire.Ready, error) {
+	return ConnectHello(addr, &wire.Hello{Role: role, Tenant: tenant, User: user, Device: device, Resume: resume})
+}
+
+// ConnectHello dials and says hello h (to pass a token, say).
+func ConnectHello(addr string, h *wire.Hello) (*Client, *wire.Ready, error) {
 	c, err := Dial(addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := c.Hello(&wire.Hello{Role: role, Tenant: tenant, User: user, Device: device, Resume: resume})
+	r, err := c.Hello(h)
 	if err != nil {
 		c.Close()
-		return nil, nil, fmt.Errorf("hello as %s %s: %w", role, user, err)
+		return nil, nil, fmt.Errorf("hello as %s %s: %w", h.Role, h.User, err)
 	}
 	return c, r, nil
+}
+
+// CloseWrite shuts down the client's sending side (a TCP half-close): the
+// server reads end of stream while the client can still read.
+func (c *Client) CloseWrite() error {
+	cw, ok := c.conn.(interface{ CloseWrite() error })
+	if !ok {
+		return fmt.Errorf("close write: %T cannot half-close", c.conn)
+	}
+	if err := cw.CloseWrite(); err != nil {
+		return fmt.Errorf("close write: %w", err)
+	}
+	return nil
 }
 
 // Open opens a conversation and returns its id (from the ack). The menu

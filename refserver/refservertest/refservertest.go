@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/swarmdesk/swarmdesk/refserver/daemon"
@@ -55,6 +58,43 @@ func NewServer(opts ...Option) *Server {
 		panic(fmt.Sprintf("refservertest: start server: %v", err))
 	}
 	return &Server{Addr: d.Addr(), AdminURL: "http://" + d.AdminAddr(), d: d}
+}
+
+// Metrics returns the admin endpoint's /metrics page (Prometheus text).
+func (s *Server) Metrics() (string, error) {
+	resp, err := http.Get(s.AdminURL + "/metrics")
+	if err != nil {
+		return "", fmt.Errorf("get metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("read metrics: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("get metrics: %s: %s", resp.Status, b)
+	}
+	return string(b), nil
+}
+
+// Metric returns the value of one series of /metrics, named as it appears
+// there (e.g. `swarmdesk_connections{role="customer"}`); ok is false when
+// the page lacks it.
+func (s *Server) Metric(series string) (v float64, ok bool, err error) {
+	page, err := s.Metrics()
+	if err != nil {
+		return 0, false, err
+	}
+	for _, line := range strings.Split(page, "\n") {
+		if rest, found := strings.CutPrefix(line, series+" "); found {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				return 0, false, fmt.Errorf("metric %s: %w", series, err)
+			}
+			return v, true, nil
+		}
+	}
+	return 0, false, nil
 }
 
 // Core returns the server core, to inspect desks in tests.

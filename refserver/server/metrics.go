@@ -23,6 +23,18 @@ type Metrics struct {
 	botAnswered, botMenu, botHandoff                         *metrics.Counter
 	broadcasts                                               *metrics.Counter
 	stored                                                   *metrics.Counter
+
+	// faults counts the connections closed for each 1xx code, indexed by
+	// code-100; refusedOverloaded the connections refused at accept.
+	faults            [len(faultNames)]*metrics.Counter
+	refusedOverloaded *metrics.Counter
+}
+
+// faultNames name the connection-fatal codes (100 + index) in the
+// disconnect series, as PROTOCOL.md names them.
+var faultNames = [...]string{
+	"bad-frame", "too-large", "not-hello", "auth", "slow-reader", "idle", "shutdown",
+	"dup-hello", "unknown-type", "rate-limited", "overloaded", "frame-timeout", "bad-text",
 }
 
 func newMetrics(set *metrics.Set, srv *Server) *Metrics {
@@ -42,6 +54,10 @@ func newMetrics(set *metrics.Set, srv *Server) *Metrics {
 	m.botHandoff = set.NewCounter(`swarmdesk_bot_total{outcome="handoff"}`)
 	m.broadcasts = set.NewCounter(`swarmdesk_broadcasts_total`)
 	m.stored = set.NewCounter(`swarmdesk_messages_stored_total`)
+	for i, name := range faultNames {
+		m.faults[i] = set.NewCounter(fmt.Sprintf(`swarmdesk_disconnects_total{code="%d",reason=%q}`, 100+i, name))
+	}
+	m.refusedOverloaded = set.NewCounter(`swarmdesk_connections_refused_total{reason="overloaded"}`)
 	set.RegisterMetricsWriter(srv.writeTenantMetrics)
 	return m
 }
@@ -68,6 +84,26 @@ func (m *Metrics) FrameIn() { m.framesIn.Inc() }
 
 // ProtocolError counts a connection closed for a protocol fault.
 func (m *Metrics) ProtocolError() { m.protocolErrors.Inc() }
+
+// Disconnect counts a connection the server closed with a 1xx error code;
+// transports call it once per connection they fault.
+func (m *Metrics) Disconnect(code wire.Code) {
+	if i := int(code) - 100; i >= 0 && i < len(m.faults) {
+		m.faults[i].Inc()
+	}
+}
+
+// RefusedOverloaded counts a connection refused at accept because the
+// server held its maximum (CodeOverloaded).
+func (m *Metrics) RefusedOverloaded() { m.refusedOverloaded.Inc() }
+
+// TrackConns exports the connections a transport holds (held is read at
+// each scrape) and the bound beyond which it refuses new ones. A transport
+// calls it once, when it starts.
+func (m *Metrics) TrackConns(held func() int64, bound int) {
+	m.set.GetOrCreateGauge(`swarmdesk_connections_held`, func() float64 { return float64(held()) })
+	m.set.GetOrCreateGauge(`swarmdesk_connections_max`, func() float64 { return float64(bound) })
+}
 
 // observer implements desk.Observer for one tenant.
 type observer struct {

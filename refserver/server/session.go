@@ -7,6 +7,7 @@ import (
 
 	"github.com/swarmdesk/swarmdesk/refserver/desk"
 	"github.com/swarmdesk/swarmdesk/refserver/fanout"
+	"github.com/swarmdesk/swarmdesk/refserver/tenant"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
@@ -18,6 +19,7 @@ type Session struct {
 	conn   fanout.Conn
 	tenant *Tenant
 	who    desk.Session
+	rl     rateLimiter
 
 	// scratch decode targets, reused across frames
 	msg  wire.Message
@@ -45,6 +47,8 @@ func AsFault(err error) *Fault {
 		return f
 	}
 	switch {
+	case errors.Is(err, wire.ErrBadText):
+		return &Fault{Code: wire.CodeBadText, Text: err.Error()}
 	case errors.Is(err, wire.ErrTooLarge):
 		return &Fault{Code: wire.CodeTooLarge, Text: err.Error()}
 	case errors.Is(err, wire.ErrUnknownType):
@@ -69,7 +73,16 @@ func (ss *Session) Who() desk.Session { return ss.who }
 // Handle processes one frame body (type byte and payload). The body may be
 // reused by the caller once Handle returns. A non-nil error is a *Fault:
 // the transport reports it and closes the connection.
+//
+// Every frame counts against the connection's rate limit
+// (Config.RateLimit, RateBurst), and the strings of client messages and
+// the bodies of text kinds must be valid UTF-8 (CodeBadText).
 func (ss *Session) Handle(body []byte) error {
+	cfg := &ss.srv.cfg
+	if cfg.RateLimit > 0 && !ss.rl.allow(limiterNow(ss.srv.now()), cfg.RateLimit, cfg.RateBurst) {
+		return &Fault{Code: wire.CodeRateLimited, Text: fmt.Sprintf(
+			"rate limit: more than %d frames at once, or over %g a second sustained", max(cfg.RateBurst, 1), cfg.RateLimit)}
+	}
 	t, payload, err := wire.Parse(body)
 	if err != nil {
 		return AsFault(err)
@@ -93,7 +106,7 @@ func (ss *Session) Handle(body []byte) error {
 		return &Fault{Code: wire.CodeDupHello, Text: "hello on a connection that already said it"}
 	case wire.TMessage:
 		if err := ss.msg.Decode(payload); err != nil {
-			return AsFault(err)
+			return decodeFault(t, err)
 		}
 		tn := ss.tenant
 		tn.mu.Lock()
@@ -104,12 +117,20 @@ func (ss *Session) Handle(body []byte) error {
 	case wire.TOpen, wire.TTransfer, wire.TClose, wire.TAgentStatus, wire.TWatch, wire.TResume:
 		m := wire.New(t)
 		if err := m.Decode(payload); err != nil {
-			return AsFault(err)
+			return decodeFault(t, err)
 		}
 		ss.dispatch(m)
 		return nil
 	}
 	return &Fault{Code: wire.CodeBadFrame, Text: fmt.Sprintf("%s is not sent by clients", t)}
+}
+
+// decodeFault reports a payload of type t that did not decode, naming the
+// message and the field.
+func decodeFault(t wire.Type, err error) *Fault {
+	f := AsFault(err)
+	f.Text = t.String() + ": " + f.Text
+	return f
 }
 
 func (ss *Session) dispatch(m wire.Msg) {
@@ -145,11 +166,20 @@ func (ss *Session) send(m wire.Msg) {
 func (ss *Session) hello(payload []byte) error {
 	var h wire.Hello
 	if err := h.Decode(payload); err != nil {
-		return AsFault(err)
+		return decodeFault(wire.THello, err)
 	}
 	tn := ss.srv.tenant(h.Tenant)
 	if tn == nil {
 		return &Fault{Code: wire.CodeAuth, Text: fmt.Sprintf("unknown tenant %q", h.Tenant)}
+	}
+	// The token is checked outside the tenant's lock: the HMAC costs a few
+	// microseconds that other connections of the tenant need not wait for,
+	// and a Runtime is immutable (a reload swaps in another).
+	tn.mu.Lock()
+	rt := tn.desk.Runtime()
+	tn.mu.Unlock()
+	if err := rt.VerifyToken(h.Role, h.User, h.Token, ss.srv.now()); err != nil {
+		return &Fault{Code: wire.CodeAuth, Text: "bad token: " + tokenProblem(err)}
 	}
 	who := desk.Session{User: h.User, Role: h.Role}
 	tn.mu.Lock()
@@ -174,6 +204,19 @@ func (ss *Session) hello(payload []byte) error {
 	ss.srv.metrics.conns(who.Role).Inc()
 	ss.srv.apply(tn, ss.conn)
 	return nil
+}
+
+// tokenProblem says briefly what was wrong with a refused token.
+func tokenProblem(err error) string {
+	switch {
+	case errors.Is(err, tenant.ErrTokenMissing):
+		return "missing"
+	case errors.Is(err, tenant.ErrTokenExpired):
+		return "expired"
+	case errors.Is(err, tenant.ErrTokenForged):
+		return "signature does not match"
+	}
+	return "malformed"
 }
 
 // Closed unregisters the session; when it was the user's last device, the

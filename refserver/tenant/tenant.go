@@ -27,7 +27,9 @@ type Config struct {
 	ID string `yaml:"id"`
 	// Name is a human-readable name, for consoles and reports.
 	Name string `yaml:"name"`
-	// Secret signs the tenant's tokens. Optional.
+	// Secret signs the tenant's tokens (SignToken): when set, at least
+	// MinSecretLen bytes, and a hello must carry a valid token; empty, the
+	// tenant admits any hello. Optional.
 	Secret string `yaml:"secret,omitempty"`
 	// DefaultGroup is the skill group of a handoff that names none. It must
 	// be one of Groups; it may be left out when there is only one group.

@@ -51,6 +51,10 @@ func (c *Config) problems() []*FieldError {
 		add("id", "%q: want 1 to %d characters of a-z, 0-9, '-' and '_'", c.ID, maxIDLen)
 	}
 
+	if c.Secret != "" && len(c.Secret) < MinSecretLen {
+		add("secret", "%d bytes: want at least %d (or none, for a tenant open to any hello)", len(c.Secret), MinSecretLen)
+	}
+
 	groups := make(map[string]int, len(c.Groups))
 	if len(c.Groups) == 0 {
 		add("groups", "at least one skill group is required")

@@ -7,7 +7,8 @@
 // Encoding appends to a caller's buffer and decoding of the hot-path messages
 // (Message, Delivery, Ack, Ping, Pong, Broadcast) aliases the input: their
 // []byte fields point into the frame and are valid only as long as it is.
-// Copy what must outlive the frame.
+// Copy what must outlive the frame. Decoding refuses text that is not valid
+// UTF-8 (ErrBadText): every str field, and the body of a text kind.
 package wire
 
 import (
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // HeaderSize is the size of the length prefix that starts every frame.
@@ -40,6 +42,9 @@ var (
 	ErrUnknownType = errors.New("wire: unknown message type")
 	// ErrMalformed means a payload could not be decoded.
 	ErrMalformed = errors.New("wire: malformed payload")
+	// ErrBadText means a text field (a str, or the body of a text kind)
+	// is not valid UTF-8. The error names the field.
+	ErrBadText = errors.New("wire: invalid UTF-8")
 )
 
 // Split looks at the start of data for one whole frame no larger than max
@@ -202,7 +207,20 @@ func (d *decoder) bytes(what string) []byte {
 	return v
 }
 
-func (d *decoder) str(what string) string { return string(d.bytes(what)) }
+// str reads a str field, which must be valid UTF-8: a peer may not make
+// the server store or relay bytes that are not text where text is due.
+func (d *decoder) str(what string) string {
+	b := d.bytes(what)
+	if d.err != nil {
+		return ""
+	}
+	if !utf8.Valid(b) {
+		d.err = fmt.Errorf("%w in %s", ErrBadText, what)
+		d.b = nil
+		return ""
+	}
+	return string(b)
+}
 
 // count reads a list length and bounds it by the bytes left, each item
 // taking at least minItem bytes, so a forged count cannot force a large

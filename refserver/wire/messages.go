@@ -1,6 +1,9 @@
 package wire
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // Type identifies a message; it is the first byte of a frame body.
 type Type uint8
@@ -89,6 +92,17 @@ const (
 
 // Valid reports whether k is a kind a client may send.
 func (k Kind) Valid() bool { return k >= KindText && k <= KindMenuChoice }
+
+// Text reports whether the body of a message of kind k is text, which must
+// be valid UTF-8: text, location, menu choice and system notices. Image
+// references and order cards are opaque bytes to the server.
+func (k Kind) Text() bool {
+	switch k {
+	case KindText, KindLocation, KindMenuChoice, KindSystem:
+		return true
+	}
+	return false
+}
 
 func (k Kind) String() string {
 	switch k {
@@ -516,15 +530,23 @@ func (m *Message) AppendFrame(dst []byte) []byte {
 	return endFrame(dst, s)
 }
 
-// Decode implements Msg. Body aliases p.
+// Decode implements Msg. Body aliases p. The body of a text kind (see
+// Kind.Text) must be valid UTF-8, else the error is ErrBadText.
 func (m *Message) Decode(p []byte) error {
 	d := decoder{b: p}
 	m.ClientID = d.uvarint("client id")
 	m.Conv = d.uvarint("conv")
 	m.Kind = Kind(d.byte1("kind"))
 	m.Body = d.bytes("body")
+	if d.err == nil && m.Kind.Text() && !utf8.Valid(m.Body) {
+		return errBadBody
+	}
 	return d.err
 }
+
+// errBadBody is returned by Message.Decode, preallocated: a client sending
+// bad text costs the server no allocation to refuse it.
+var errBadBody = fmt.Errorf("%w in message body (a text kind)", ErrBadText)
 
 // AppendFrame implements Msg.
 func (m *Ack) AppendFrame(dst []byte) []byte {

@@ -7,6 +7,14 @@
 // gnet's own outbound buffer grows without bound (upstream issues #213,
 // #337, #423), so the bound is ours: a connection whose queue plus gnet's
 // outbound buffer passes Config.MaxOutbound is closed as a slow reader.
+//
+// Hostile peers are bounded here too: a periodic sweep on each loop closes
+// connections that said no hello in time, sent nothing for three
+// heartbeats (a peer gone without a FIN), or began a frame and did not
+// finish it within Config.FrameTimeout (slow-loris: a trickle of bytes
+// keeps resetting the idle timer, not this one). A peer that shuts down
+// its write side is closed at once (gnet closes on end of stream). Beyond
+// Config.MaxConns connections, a new one is refused with CodeOverloaded.
 package gnet
 
 import (
@@ -46,6 +54,13 @@ type Server struct {
 	lastTick time.Time
 	lastScan time.Time
 
+	// sweepEvery is how often the timeouts are checked: a quarter of the
+	// shortest, at most a second.
+	sweepEvery time.Duration
+	// maxConns bounds held; a connection opened beyond it is refused.
+	maxConns int64
+	held     atomic.Int64
+
 	mu      sync.Mutex
 	loopMap map[gn.EventLoop]*loop
 }
@@ -69,12 +84,32 @@ func New(srv *server.Server, addr string, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.sweepEvery = sweepInterval(s.cfg)
 	return s
+}
+
+// sweepInterval returns how often the timeouts are checked: a quarter of
+// the shortest one (so a connection overstays its timeout by at most a
+// quarter of it), between 10ms and a second.
+func sweepInterval(cfg server.Config) time.Duration {
+	every := time.Second
+	for _, d := range []time.Duration{cfg.HelloTimeout, 3 * cfg.Heartbeat, cfg.FrameTimeout} {
+		if d > 0 {
+			every = min(every, d/4)
+		}
+	}
+	return max(every, 10*time.Millisecond)
 }
 
 // Start runs the engine in the background and returns once it listens (or
 // failed to).
 func (s *Server) Start() error {
+	bound, err := connBound(s.cfg.MaxConns)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.addr, err)
+	}
+	s.maxConns = int64(bound)
+	s.srv.Metrics().TrackConns(s.held.Load, bound)
 	go func() {
 		defer close(s.done)
 		opts := []gn.Option{
@@ -178,10 +213,23 @@ func (s *Server) OnBoot(eng gn.Engine) gn.Action {
 	return gn.None
 }
 
-// OnOpen implements gn.EventHandler.
+// MaxConns returns the bound on the connections held: Config.MaxConns, or
+// the one derived from the open-file limit.
+func (s *Server) MaxConns() int { return int(s.maxConns) }
+
+// OnOpen implements gn.EventHandler. A connection beyond the bound is
+// refused at once with CodeOverloaded; gnet writes the frame and closes it,
+// and it never becomes a session.
 func (s *Server) OnOpen(gc gn.Conn) ([]byte, gn.Action) {
 	if s.closing.Load() {
 		return (&server.Fault{Code: wire.CodeShutdown, Text: "server shutting down"}).Frame(), gn.Close
+	}
+	if s.held.Add(1) > s.maxConns {
+		s.held.Add(-1)
+		m := s.srv.Metrics()
+		m.RefusedOverloaded()
+		m.Disconnect(wire.CodeOverloaded)
+		return (&server.Fault{Code: wire.CodeOverloaded, Text: fmt.Sprintf("server at capacity: %d connections", s.maxConns)}).Frame(), gn.Close
 	}
 	l := s.loopOf(gc.EventLoop())
 	now := time.Now().UnixNano()
@@ -199,6 +247,7 @@ func (s *Server) OnClose(gc gn.Conn, _ error) gn.Action {
 		return gn.None
 	}
 	delete(c.l.conns, c)
+	s.held.Add(-1)
 	c.dead = true
 	c.mu.Lock()
 	c.closing = true
@@ -216,8 +265,10 @@ func (s *Server) OnTraffic(gc gn.Conn) gn.Action {
 	if c.isClosing() {
 		return gn.None
 	}
-	c.lastRead = time.Now().UnixNano()
+	now := time.Now().UnixNano()
+	c.lastRead = now
 	m := s.srv.Metrics()
+	handled := false
 	for {
 		n := gc.InboundBuffered()
 		if n < wire.HeaderSize {
@@ -243,36 +294,50 @@ func (s *Server) OnTraffic(gc gn.Conn) gn.Action {
 		// The frame is valid until Discard; the session copies what it keeps.
 		herr := c.Handle(frame[wire.HeaderSize:])
 		_, _ = gc.Discard(total)
+		handled = true
 		if herr != nil {
 			c.flush()
 			c.fault(server.AsFault(herr))
 			return gn.None
 		}
 	}
+	// A partial frame left over starts the frame clock, unless it is the
+	// rest of one already timed; none left stops it.
+	switch {
+	case gc.InboundBuffered() == 0:
+		c.frameStart = 0
+	case handled || c.frameStart == 0:
+		c.frameStart = now
+	}
 	c.flush()
 	return gn.None
 }
 
 // OnTick implements gn.EventHandler: the server's timed work every tick,
-// and once a second an idle sweep run on each loop over its own
-// connections.
+// and every sweepEvery a sweep of the timeouts run on each loop over its
+// own connections.
 func (s *Server) OnTick() (time.Duration, gn.Action) {
 	now := time.Now()
 	if now.Sub(s.lastTick) >= s.cfg.Tick {
 		s.lastTick = now
 		s.srv.Tick()
 	}
-	if now.Sub(s.lastScan) >= time.Second && !s.closing.Load() {
+	if now.Sub(s.lastScan) >= s.sweepEvery && !s.closing.Load() {
 		s.lastScan = now
-		idle := 3 * s.cfg.Heartbeat
+		lim := limits{
+			now:   now.UnixNano(),
+			idle:  (3 * s.cfg.Heartbeat).Nanoseconds(),
+			hello: s.cfg.HelloTimeout.Nanoseconds(),
+			frame: s.cfg.FrameTimeout.Nanoseconds(),
+		}
 		for _, l := range s.loopList() {
 			_ = l.el.Execute(context.Background(), gn.RunnableFunc(func(context.Context) error {
-				l.sweep(now.UnixNano(), idle.Nanoseconds(), s.cfg.HelloTimeout.Nanoseconds())
+				l.sweep(lim)
 				return nil
 			}))
 		}
 	}
-	return min(s.cfg.Tick, time.Second), gn.None
+	return min(s.cfg.Tick, s.sweepEvery), gn.None
 }
 
 // loop is swarmdesk's state of one gnet event loop.
@@ -321,12 +386,21 @@ func (l *loop) Run(context.Context) error {
 	return nil
 }
 
-func (l *loop) sweep(now, idle, hello int64) {
+// limits are the timeouts a sweep applies, in nanoseconds, and the time it
+// applies them at. A zero frame timeout is none.
+type limits struct {
+	now, idle, hello, frame int64
+}
+
+func (l *loop) sweep(lim limits) {
 	for c := range l.conns {
 		switch {
-		case !c.Ready() && now-c.opened > hello:
+		case !c.Ready() && lim.now-c.opened > lim.hello:
 			c.fault(&server.Fault{Code: wire.CodeNotHello, Text: "no hello in time"})
-		case now-c.lastRead > idle:
+		case lim.frame > 0 && c.frameStart != 0 && lim.now-c.frameStart > lim.frame:
+			c.fault(&server.Fault{Code: wire.CodeFrameTimeout, Text: fmt.Sprintf(
+				"frame not completed within %s of its first byte", time.Duration(lim.frame))})
+		case lim.now-c.lastRead > lim.idle:
 			c.fault(&server.Fault{Code: wire.CodeIdle, Text: "nothing received within three heartbeats"})
 		}
 	}
@@ -341,6 +415,9 @@ type conn struct {
 	s  *Server
 
 	opened, lastRead int64 // loop goroutine only
+	// frameStart is when the first byte of the frame not yet complete
+	// arrived (0: none pending); loop goroutine only.
+	frameStart int64
 	// dead is set by OnClose, on the loop goroutine, and checked there
 	// before every write: gnet's Conn.Write does not check that the
 	// connection is still open, and the kernel reuses its descriptor at
@@ -451,8 +528,10 @@ func (c *conn) fault(f *server.Fault) {
 	c.closing = true
 	c.release()
 	c.mu.Unlock()
+	m := c.s.srv.Metrics()
+	m.Disconnect(f.Code)
 	if f.Code != wire.CodeShutdown && f.Code != wire.CodeSlowReader && f.Code != wire.CodeIdle {
-		c.s.srv.Metrics().ProtocolError()
+		m.ProtocolError()
 	}
 	_, _ = c.gc.Write(f.Frame())
 	_ = c.gc.Close()

@@ -75,6 +75,14 @@ func TestIdleTimeout(t *testing.T) {
 		}
 	}()
 	wantError(t, lastFrame(t, silent), wire.CodeIdle)
+	// The silent session is unregistered, not left behind in the hub.
+	deadline := time.Now().Add(time.Second)
+	for srv.Core().Hub().Devices("demo", "silent") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle session is still registered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	<-done
 	// The pinging client is still served: its pongs arrived, and a new
 	// request is answered.
