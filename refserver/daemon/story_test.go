@@ -119,8 +119,15 @@ func expectAssigned(t *testing.T, agent *rt.Client, conv uint64, customer string
 // assignment, a chat with acks and sequences, a drop and a resume that
 // delivers exactly the missed messages in order, a close, and the queue
 // draining at once.
+//
+// It runs on each store: in memory, and on disk with durability sync, where
+// every answer waits for the disk (the held, group-committed path).
 func TestStory(t *testing.T) {
-	srv := rt.NewServer()
+	t.Run("durability=none", func(t *testing.T) { story(t, rt.NewServer()) })
+	t.Run("durability=sync", func(t *testing.T) { story(t, rt.NewServer(rt.WithDurability("sync", t.TempDir()))) })
+}
+
+func story(t *testing.T, srv *rt.Server) {
 	defer srv.Close()
 	const tenant = "demo"
 

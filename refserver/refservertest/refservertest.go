@@ -38,6 +38,12 @@ func WithServerConfig(fn func(*server.Config)) Option {
 	return func(o *daemon.Options) { fn(&o.Server) }
 }
 
+// WithDurability keeps messages in a durable store under dir: durability
+// "batch" or "sync" (see refserver --durability).
+func WithDurability(durability, dir string) Option {
+	return func(o *daemon.Options) { o.Durability, o.DataDir = durability, dir }
+}
+
 // WithLogger sets the server's logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *daemon.Options) { o.Logger = l } }
 
