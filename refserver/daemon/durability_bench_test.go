@@ -45,7 +45,7 @@ func refserverBinary(tb testing.TB) string {
 // disk, synced every few milliseconds, acks not waiting) and sync (every
 // ack and delivery waits for the disk; syncs are shared by everything
 // that arrived meanwhile). Each op is one customer message stored, acked
-// and answered by the bot; 200 customers keep 4 messages each in flight.
+// and answered by the bot; 2,000 customers keep 2 messages each in flight.
 // DESIGN.md §7 asks sync to keep at least half the throughput of none.
 func BenchmarkDurability(b *testing.B) {
 	bin := refserverBinary(b)

@@ -228,12 +228,13 @@ func faultKeys(counts map[string]int64) []string {
 }
 
 // spanAs is span with the values formatted as kind: "si" (a rate,
-// SI-scaled), "cpu" (CPU-seconds), "bytes" or "dur" (seconds).
+// SI-scaled), "cpu" (CPU-seconds), "bytes", "dur" (seconds), "sig" (3
+// significant figures) or "pct" (a share as a percentage).
 func spanAs(kind string, m Metric) string {
 	if m.Runs == 0 {
 		return "—"
 	}
-	f := map[string]func(float64) string{"si": si, "cpu": cpuS, "bytes": bytesB, "dur": durS}[kind]
+	f := map[string]func(float64) string{"si": si, "cpu": cpuS, "bytes": bytesB, "dur": durS, "sig": sig3, "pct": pct}[kind]
 	if f == nil {
 		panic("template: spanAs: unknown kind " + kind)
 	}

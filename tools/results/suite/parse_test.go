@@ -211,6 +211,147 @@ func TestParseErlang(t *testing.T) {
 	}
 }
 
+// durabilityOutput is BenchmarkDurability's output of the standard
+// command (-benchtime 100000x -count 3), from this machine.
+const durabilityOutput = "testdata/durability.txt"
+
+// crashBatchOutput is TestCrashRecovery's output with the server run on
+// --durability batch instead of sync (a copy of the test outside the
+// repository): a real failure, acknowledged messages lost in the crash.
+const crashBatchOutput = "testdata/crash-batch.txt"
+
+func TestParseDurability(t *testing.T) {
+	bs, err := ParseBenchmarks(open(t, durabilityOutput), StdoutFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := parseDurability(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range d.Modes {
+		names = append(names, m.Name)
+	}
+	if got := strings.Join(names, " "); got != "none batch sync" || d.Rounds != 3 {
+		t.Fatalf("modes %s, %d rounds; want none batch sync, 3", got, d.Rounds)
+	}
+	none, _ := d.Mode("none")
+	synced, _ := d.Mode("sync")
+	batch, _ := d.Mode("batch")
+	// none: 30479, 44332, 54618 msgs/s; sync: 30549, 34042, 33793.
+	if th := none.Throughput; th.Runs != 3 || th.Median != 44332 || th.Min != 30479 || th.Max != 54618 {
+		t.Errorf("none msgs/s %+v", th)
+	}
+	if r := synced.Ratio; r.Runs != 3 || !near(r.Median, 33793.0/44332) || !near(r.Min, 30549.0/54618) || !near(r.Max, 34042.0/30479) {
+		t.Errorf("sync against none %+v", r)
+	}
+	if none.Ratio.Runs != 0 || batch.Ratio.Runs != 3 || !near(batch.Ratio.Median, 29239.0/44332) {
+		t.Errorf("ratios: none %+v, batch %+v", none.Ratio, batch.Ratio)
+	}
+	// Microseconds become seconds.
+	if m := none.ServerCPU; !near(m.Median, 12.0e-6) || !near(m.Min, 11.2e-6) {
+		t.Errorf("none server CPU %+v", m)
+	}
+	if m := synced.ClientCPU; !near(m.Median, 9.8e-6) {
+		t.Errorf("sync client CPU %+v", m)
+	}
+	if m := synced.SyncTime; !near(m.Median, 543.8e-6) || !near(m.Max, 556.4e-6) {
+		t.Errorf("sync time %+v", m)
+	}
+	if m := synced.PerSync; !near(m.Median, 21.95) || batch.PerSync.Runs != 0 || batch.SyncTime.Runs != 0 {
+		t.Errorf("msgs/sync: sync %+v, batch %+v", m, batch.PerSync)
+	}
+
+	// The suite's fixture: the quick command, one run each.
+	bs, err = ParseBenchmarks(open(t, filepath.Join(fixture, "durability", StdoutFile)), StdoutFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err = parseDurability(bs); err != nil {
+		t.Fatal(err)
+	}
+	if synced, _ = d.Mode("sync"); d.Rounds != 1 || synced.Ratio.Runs != 1 || synced.Ratio.Min != synced.Ratio.Max {
+		t.Errorf("quick: %d rounds, ratio %+v", d.Rounds, synced.Ratio)
+	}
+
+	// Without none there is nothing to compare with; without the
+	// benchmark there is nothing at all.
+	bs, err = ParseBenchmarks(strings.NewReader("pkg: github.com/swarmdesk/swarmdesk/refserver/daemon\nBenchmarkDurability/durability=sync-2 \t 10\t 5 ns/op\t 7 msgs/s\n"), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err = parseDurability(bs); err != nil || d.Modes[0].Ratio.Runs != 0 {
+		t.Errorf("sync alone: %+v, %v", d, err)
+	}
+	bs, err = ParseBenchmarks(strings.NewReader("pkg: github.com/swarmdesk/swarmdesk/refserver/daemon\nBenchmarkOther-2 \t 10\t 5 ns/op\n"), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = parseDurability(bs); err == nil || !strings.Contains(err.Error(), "no BenchmarkDurability") {
+		t.Errorf("no durability benchmark: %v", err)
+	}
+}
+
+func TestParseCrash(t *testing.T) {
+	l, err := ParseTestLog(open(t, filepath.Join(fixture, "crash", StdoutFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseCrash(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Crash{Status: "PASS", Killed: true, InFlight: 20, Customers: 20, RestartS: 0.073, Audited: true, Checked: 68325}
+	if !c.Passed() || c.Errors != nil || c.Status != want.Status || c.Killed != want.Killed || c.InFlight != want.InFlight || c.Customers != want.Customers ||
+		!near(c.RestartS, want.RestartS) || c.Audited != want.Audited || c.Checked != want.Checked || c.Lost+c.Duplicated+c.Reordered != 0 {
+		t.Errorf("passed:\n got %+v\nwant %+v", *c, want)
+	}
+
+	// A real failure: every lost message is a line of a joined error.
+	l, err = ParseTestLog(open(t, crashBatchOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = parseCrash(l); err != nil {
+		t.Fatal(err)
+	}
+	if c.Passed() || c.Status != "FAIL" || c.Lost != 465 || c.Duplicated != 0 || c.Reordered != 0 || c.Checked != 120303 || !near(c.RestartS, 0.128) {
+		t.Errorf("batch: %+v", *c)
+	}
+	if len(c.Errors) != 1 || !strings.HasPrefix(c.Errors[0], "crash-0: audit after seq 6268 of 6330: ") {
+		t.Errorf("batch errors %q", c.Errors)
+	}
+
+	// The other kinds of damage the audit reports, and a test that ended
+	// before it logged its figures.
+	l, err = ParseTestLog(strings.NewReader(`=== RUN   TestCrashRecovery
+    crash_test.go:70: crash-3: client id 1017 stored twice, at 12 and 14
+    crash_test.go:70: crash-4: seq 9 after 7: a gap or a reorder
+    crash_test.go:70: crash-5: client id 1002 acked at 3 is lost
+        crash-5: client id 1004 acked at 5 is stored at 6
+    crash_test.go:50: signal: killed
+--- FAIL: TestCrashRecovery (1.00s)
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = parseCrash(l); err != nil {
+		t.Fatal(err)
+	}
+	if c.Killed || c.Audited || c.Lost != 1 || c.Duplicated != 1 || c.Reordered != 2 || len(c.Errors) != 1 || c.Errors[0] != "signal: killed" {
+		t.Errorf("damage: %+v", *c)
+	}
+
+	l, err = ParseTestLog(open(t, filepath.Join(fixture, "bot", StdoutFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseCrash(l); err == nil || !strings.Contains(err.Error(), "TestCrashRecovery did not run") {
+		t.Errorf("another test's log: %v", err)
+	}
+}
+
 func TestReadRuns(t *testing.T) {
 	smoke, err := readRun("smoke", filepath.Join(fixture, "smoke"), "")
 	if err != nil {
@@ -254,17 +395,20 @@ func FuzzParseTestLog(f *testing.F) {
 		_, _ = parseFaults(l)
 		_, _ = parseErlang(l)
 		_, _ = parseBot(l)
+		_, _ = parseCrash(l)
 	})
 }
 
 func FuzzParseBenchmarks(f *testing.F) {
 	f.Add("pkg: x\nBenchmarkA-2 \t 10\t 5 ns/op\t 3 B/op\t 7 things/s\n")
 	f.Add("BenchmarkA/b=1-2 10 5 ns/op\nBenchmarkA/b=1-2 10 6 ns/op\n")
+	f.Add("pkg: x/refserver/daemon\nBenchmarkDurability/durability=none-2 10 5 ns/op 7 msgs/s\nBenchmarkDurability/durability=sync-2 10 5 ns/op 0 msgs/s 2 msgs/sync\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		bs, err := ParseBenchmarks(strings.NewReader(s), "fuzz")
 		if err != nil {
 			return
 		}
+		_, _ = parseDurability(bs)
 		for _, b := range bs {
 			for _, m := range b.Metrics {
 				if m.Runs == 0 || m.Min > m.Max {

@@ -283,11 +283,133 @@ func section(text, heading string) string {
 	return rest
 }
 
+// replaceOutput replaces entry id's stdout under root with the file src,
+// edited by edit when it is not nil.
+func replaceOutput(t *testing.T, root, id, src string, edit func(string) string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	if edit != nil {
+		text = edit(text)
+	}
+	if err := os.WriteFile(filepath.Join(root, "results", "suite", id, StdoutFile), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRenderNothingLost: the durability table and its §7 row, met and
+// not met, and the crash test passed and failed.
+func TestRenderNothingLost(t *testing.T) {
+	const row = "| durability=sync throughput with group commit, against none: ≥ 50% | "
+	text := render(t, workCopy(t))
+	sec := section(text, "## Nothing lost: durability and crash recovery")
+	for _, want := range []string{
+		"### Durability: message throughput in memory, batch and sync (group commit)",
+		"go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 20000x -count 1 ./refserver/daemon",
+		"go test -count=1 -run '^TestCrashRecovery$' -v ./refserver/daemon",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if !strings.Contains(sec, "**batch** writes them to disk") {
+		t.Errorf("the section has not its introduction:\n%s", sec)
+	}
+	for _, want := range []string{
+		row + "81.3% (sync 53,647 msgs/s, none 66,021) | met |",
+		"| none | 66,021 | — | 13.5 µs | 13.5 µs | — | — |",
+		"| sync | 53,647 | 81.3% | 20.5 µs | 12.0 µs | 4.46 | 111 µs |",
+		"Test: pass.",
+		"| customers with a message in flight at the kill | 20 of 20 |",
+		"| kill to serving again | 73.0 ms |",
+		"| acknowledged messages checked after the restart | 68,325 |",
+		"| **acknowledged messages lost / stored twice / out of place** | **0 / 0 / 0** |",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if strings.Contains(text, "other errors") {
+		t.Error("a test that passed shows errors")
+	}
+
+	// Three runs each: medians, ranges, and the ratio's range.
+	root := workCopy(t)
+	replaceOutput(t, root, "durability", durabilityOutput, nil)
+	text = render(t, root)
+	for _, want := range []string{
+		row + "76.2% (sync 33,793 msgs/s, none 44,332, medians of 3 runs each; any run against any 55.9%–111.7%) | met |",
+		"| none | 44,332 [30,479–54,618] | — | 12.0 µs [11.2 µs–12.2 µs] | 10.2 µs [9.60 µs–10.5 µs] | — | — |",
+		"| sync | 33,793 [30,549–34,042] | 76.2% [55.9%–111.7%] | 18.8 µs [18.5 µs–19.1 µs] | 9.80 µs [9.70 µs–11.0 µs] | 21.9 [20.2–22.2] | 544 µs [530 µs–556 µs] |",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+
+	// sync at a third of its throughput: under the floor.
+	root = workCopy(t)
+	replaceOutput(t, root, "durability", durabilityOutput, func(s string) string {
+		lines := strings.Split(s, "\n")
+		rate := regexp.MustCompile(`(\d+) msgs/s`)
+		for i, l := range lines {
+			if strings.Contains(l, "durability=sync") {
+				lines[i] = rate.ReplaceAllStringFunc(l, func(m string) string {
+					n, _ := strconv.Atoi(strings.Fields(m)[0])
+					return strconv.Itoa(n/3) + " msgs/s"
+				})
+			}
+		}
+		return strings.Join(lines, "\n")
+	})
+	text = render(t, root)
+	if want := row + "25.4% (sync 11,264 msgs/s, none 44,332, medians of 3 runs each; any run against any 18.6%–37.2%) | **not met: 2.0× under** |"; !strings.Contains(text, want) {
+		t.Errorf("missing %q", want)
+	}
+
+	// The crash test failed: what it found, and its other errors.
+	root = workCopy(t)
+	replaceOutput(t, root, "crash", crashBatchOutput, nil)
+	sec = section(render(t, root), "### Crash recovery: SIGKILL under load, restart on the same directory")
+	for _, want := range []string{
+		"Test: **FAIL**.",
+		"| **acknowledged messages lost / stored twice / out of place** | **465 / 0 / 0** |",
+		"| other errors | 1, the first: `crash-0: audit after seq 6268 of 6330: read frame: read tcp 127.0.0.1:40918->127.0.0.1:32943: i/o timeout` |",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("missing %q in\n%s", want, sec)
+		}
+	}
+
+	// Not run: the row says so, the sections quote their commands.
+	root = workCopy(t)
+	markNotRun(t, root, "--skip", "durability", "crash")
+	text = render(t, root)
+	for _, want := range []string{
+		row + "durability not run (--skip) | — |",
+		"go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 100000x -count 3 ./refserver/daemon",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	for _, h := range []string{"### Durability: message throughput in memory, batch and sync (group commit)", "### Crash recovery: SIGKILL under load, restart on the same directory"} {
+		if sec := section(text, h); !strings.Contains(sec, "_Not run (--skip)._") || strings.Contains(sec, "|") {
+			t.Errorf("%s, not run:\n%s", h, sec)
+		}
+	}
+}
+
 func TestRenderMissingOutput(t *testing.T) {
 	for _, c := range []struct{ entry, file string }{
 		{"smoke", "smoke/result.json"},
 		{"find-max", "find-max/step-02/result.json"},
 		{"micro", "micro/stdout.txt"},
+		{"durability", "durability/stdout.txt"},
+		{"crash", "crash/stdout.txt"},
 		{"plan", "plan/plan.json"},
 		{"machine", "machine/machine.json"},
 	} {

@@ -157,10 +157,10 @@ func TestSelectEntries(t *testing.T) {
 		prev *Manifest
 		want string // error text, or the entries that run
 	}{
-		{"all", Options{}, nil, "machine micro fanout bot smoke connections find-max half-load faults erlang sim-speed ten-million plan"},
-		{"quick", Options{Quick: true}, nil, "machine micro fanout bot smoke connections find-max half-load faults erlang sim-speed"},
+		{"all", Options{}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash faults erlang sim-speed ten-million plan"},
+		{"quick", Options{Quick: true}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash faults erlang sim-speed"},
 		{"quick only long", Options{Quick: true, Only: []string{"plan"}}, nil, "machine plan"},
-		{"skip", Options{Skip: []string{"ten-million", "plan"}}, nil, "machine micro fanout bot smoke connections find-max half-load faults erlang sim-speed"},
+		{"skip", Options{Skip: []string{"ten-million", "plan"}}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash faults erlang sim-speed"},
 		{"unknown", Options{Only: []string{"smoke", "nope"}}, nil, "unknown entries nope"},
 		{"skip machine", Options{Skip: []string{"machine"}}, nil, "always runs"},
 		{"needs", Options{Only: []string{"half-load"}}, nil, "half-load needs the outputs of find-max"},
@@ -216,6 +216,8 @@ func TestStandard(t *testing.T) {
 		"connections": `bin/bench run connections --out {out}`,
 		"find-max":    `bin/bench run smoke --find-max --find-max-steps 9 --out {out}`,
 		"half-load":   `bin/bench run smoke --rate {rate} --out {out}`,
+		"durability":  `go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 100000x -count 3 ./refserver/daemon`,
+		"crash":       `go test -count=1 -run '^TestCrashRecovery$' -v ./refserver/daemon`,
 		"faults":      `go test -count=1 -run 'Stall|Faults|Healthy|Knee' -v ./bench/runner`,
 		"erlang":      `go test -count=1 -run TestErlang -v ./bench/sim`,
 		"sim-speed":   `go test -run '^$' -bench 'PeakHour|Smoke' -benchtime 3x ./bench/sim`,

@@ -96,6 +96,10 @@ type Figures struct {
 	HalfLoad *HalfLoad
 	// Faults are the faults entry's tests.
 	Faults *Faults
+	// Durability is the durability entry's throughput under each
+	// durability; Crash the crash entry's test.
+	Durability *Durability
+	Crash      *Crash
 	// Erlang is the erlang entry's grid.
 	Erlang *Erlang
 	// Plan is the plan entry's answer.
@@ -208,6 +212,40 @@ func Standard() []Entry {
 				return nil
 			},
 		},
+		{
+			ID: "durability", Title: "Durability: message throughput in memory, batch and sync (group commit)",
+			Cmd:      []string{"go", "test", "-run", "^$", "-bench", "^BenchmarkDurability$", "-benchtime", "100000x", "-count", "3", "./refserver/daemon"},
+			QuickCmd: []string{"go", "test", "-run", "^$", "-bench", "^BenchmarkDurability$", "-benchtime", "20000x", "-count", "1", "./refserver/daemon"},
+			Timeout:  20 * time.Minute,
+			parse: func(dir string, _ *Record, f *Figures) error {
+				bs, err := readBenchmarks("durability", dir)
+				if err != nil {
+					return err
+				}
+				if f.Durability, err = parseDurability(bs); err != nil {
+					return errorf("durability", "%s: %w", filepath.Join(dir, StdoutFile), err)
+				}
+				return nil
+			},
+		},
+		{
+			ID: "crash", Title: "Crash recovery: SIGKILL under load, restart on the same directory",
+			Cmd:     []string{"go", "test", "-count=1", "-run", "^TestCrashRecovery$", "-v", "./refserver/daemon"},
+			Timeout: 5 * time.Minute, OKExit: []int{1},
+			parse: func(dir string, _ *Record, f *Figures) error {
+				l, err := readTestLog("crash", dir)
+				if err != nil {
+					return err
+				}
+				if f.Crash, err = parseCrash(l); err != nil {
+					return errorf("crash", "%s: %w", filepath.Join(dir, StdoutFile), err)
+				}
+				return nil
+			},
+		},
+		// chaos (issue 6: bench run --chaos kill-server, the whole bench
+		// with agents) is to come here, with its section in
+		// results.md.tmpl after the crash entry's.
 		{
 			ID: "faults", Title: "Measuring honestly: bench against a faulty server",
 			Cmd:     []string{"go", "test", "-count=1", "-run", "Stall|Faults|Healthy|Knee", "-v", "./bench/runner"},

@@ -26,7 +26,8 @@ const (
 	benchMemLimitB    = 1024 // bench bytes per simulated idle customer
 	routingFloor      = 1e6  // routing decisions per second per core
 	botFloor          = 200e3
-	simWallLimitS     = 60 // ten million sessions
+	simWallLimitS     = 60  // ten million sessions
+	syncShareFloor    = 0.5 // durability=sync throughput over none's
 )
 
 // atMost is the verdict of a figure against a ceiling: met when worst is
@@ -218,6 +219,22 @@ func targets(r *Report) []Target {
 				atMost(t.Sim.WallS, simWallLimitS, false)
 		}, "ten-million")
 
-	out = append(out, Target{What: "durability=sync throughput with group commit, against none", Target: "≥ 50%", Measured: "not measured yet (issue 6)", Verdict: "—"})
+	add("durability=sync throughput with group commit, against none", "≥ 50%",
+		func() (string, string) {
+			d := f.Durability
+			if d == nil {
+				return "", ""
+			}
+			none, okNone := d.Mode("none")
+			synced, okSync := d.Mode("sync")
+			if !okNone || !okSync || synced.Ratio.Runs == 0 {
+				return "", ""
+			}
+			m := fmt.Sprintf("%s (sync %s msgs/s, none %s", pct(synced.Ratio.Median), count(int64(math.Round(synced.Throughput.Median))), count(int64(math.Round(none.Throughput.Median))))
+			if d.Rounds > 1 {
+				m += fmt.Sprintf(", medians of %d runs each; any run against any %s", d.Rounds, rangeOf(pct, synced.Ratio.Min, synced.Ratio.Max, d.Rounds))
+			}
+			return m + ")", atLeast(synced.Ratio.Median, syncShareFloor)
+		}, "durability")
 	return out
 }
