@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results browser ci clean
+.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results soak chaos browser ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,7 +23,8 @@ lint: ## gofmt, go vet, staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
 
 fuzz: ## fuzz every decoder and parser for FUZZTIME each (default 1m)
-	@set -e; for t in "FuzzDecode ./refserver/wire" "FuzzAsk ./refserver/bot" "FuzzLoadEntries ./refserver/bot" \
+	@set -e; for t in "FuzzDecode ./refserver/wire" "FuzzFrames ./refserver/wire" "FuzzSession ./refserver/server" \
+	  "FuzzDecodeMeta ./refserver/desk" "FuzzDecodeRecord ./refserver/store" "FuzzAsk ./refserver/bot" "FuzzLoadEntries ./refserver/bot" \
 	  "FuzzDecode ./refserver/strictyaml" "FuzzParse ./refserver/tenant" "FuzzRead ./reports" \
 	  "FuzzParseThreshold ./reports/compare" "FuzzParseTestLog ./tools/results/suite" "FuzzParseBenchmarks ./tools/results/suite"; do \
 	  set -- $$t; $(GO) test -run '^$$' -fuzz "^$$1\$$" -fuzztime $${FUZZTIME:-1m} -fuzzminimizetime 5s $$2; done
@@ -44,6 +45,9 @@ scale: ## bench run: 15,000 idle customers held by one bench process (RESULTS.md
 
 find-max: ## bench run --find-max on the smoke scenario (RESULTS.md)
 	$(GO) run ./bench run smoke --find-max --find-max-steps 9 --out results/fm-smoke
+
+chaos: ## crash test: bench run chaos for 2 minutes, the server killed (SIGKILL) every 10s and restarted
+	$(GO) run ./bench run chaos --chaos kill-server:10s --durability sync --duration 20m --out results/chaos
 
 erlang: ## bench sim against Erlang C and Erlang A, verbose
 	$(GO) test -count=1 -run TestErlang -v ./bench/sim
@@ -66,6 +70,9 @@ bench-baseline: ## replace tools/ci/baseline with RUNS runs of this tree (then c
 
 results: ## run the standard suite and regenerate RESULTS.md (about 40 minutes)
 	$(GO) run ./tools/results --out RESULTS.md --work results/suite
+
+soak: ## a 10-minute soak of the server under steady load: no growth in memory or goroutines (DURATION=10m)
+	$(GO) run ./tools/soak --duration $(or $(DURATION),10m)
 
 browser: ## install Debian's chromium for the report's browser test
 	bash tools/install-chromium.sh

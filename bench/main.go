@@ -53,6 +53,10 @@ examples:
   bench run --out results/today --seed 7    choose the output directory and seed
   bench run peak-hour --find-max --duration 2m
                                             the highest arrival rate meeting every objective
+  bench run chaos --chaos kill-server:10s   crash test: the embedded server killed with SIGKILL
+                                            every 10s and restarted on its data (durability sync);
+                                            clients reconnect, resume and retry; nothing may be
+                                            lost, duplicated, reordered or left unacked
 
 exit status: 0 all objectives met, 1 an objective failed or the run is invalid,
 2 bad usage, bad scenario or setup failure.
@@ -118,9 +122,35 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&opts.AdminURL, "admin", "", "with --target: the server's admin base URL (http://host:port), where the scenario's broadcasts are posted")
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
+	var chaos, durability string
+	fs.StringVar(&chaos, "chaos", "", "crash test, kill-server:EVERY: kill the embedded server with SIGKILL every EVERY (e.g. 10s) and restart it on the same data directory and address; clients reconnect, resume and retry (not with --target; durability sync unless --durability says batch)")
+	fs.StringVar(&durability, "durability", "none", "the embedded server's store: none (in memory), batch or sync (on disk, in OUT/data, emptied first); --chaos needs batch or sync and defaults to sync")
 	name, help, err := parseScenario(fs, args, runner.DefaultScenario)
 	if help || err != nil {
 		return exitParse(err)
+	}
+	if fs.Changed("durability") {
+		if durability != "none" && durability != "batch" && durability != "sync" {
+			return 2, fmt.Errorf("run: --durability %q: want none, batch or sync", durability)
+		}
+		if opts.Target != "" {
+			return 2, errors.New("run: --durability sets the embedded server's store; the server at --target is yours to configure")
+		}
+		opts.Durability = durability
+	}
+	if chaos != "" {
+		c, err := runner.ParseChaos(chaos)
+		switch {
+		case err != nil:
+			return 2, fmt.Errorf("run: --chaos: %w", err)
+		case opts.Target != "":
+			return 2, errors.New("run: --chaos kill-server works on the embedded server only: bench kills and restarts the refserver it started, and cannot restart one at --target")
+		case findMax:
+			return 2, errors.New("run: --chaos and --find-max do not go together")
+		case durability == "none" && fs.Changed("durability"):
+			return 2, errors.New("run: --chaos with --durability none: a killed server would forget every conversation and message; use --durability sync (the default with --chaos) or batch")
+		}
+		opts.Chaos = c
 	}
 	opts.Scenario = name
 	opts.Overrides = overrides()

@@ -75,3 +75,38 @@ func TestCompareCmd(t *testing.T) {
 		}
 	}
 }
+
+// TestRunFlags: bad --chaos and --durability values, and combinations
+// bench run cannot play, exit 2 with an error saying why, before anything
+// starts.
+func TestRunFlags(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--chaos", "kill-server"}, "kill-server:EVERY"},
+		{[]string{"run", "--chaos", "kill-server:soon"}, "not a positive duration"},
+		{[]string{"run", "--chaos", "kill-server:-5s"}, "not a positive duration"},
+		{[]string{"run", "--chaos", "kill-client:5s"}, "kill-server:EVERY"},
+		{[]string{"run", "--chaos", "kill-server:5s", "--target", "127.0.0.1:7400"}, "embedded server only"},
+		{[]string{"run", "--chaos", "kill-server:5s", "--find-max"}, "--find-max"},
+		{[]string{"run", "--chaos", "kill-server:5s", "--durability", "none"}, "durability sync"},
+		{[]string{"run", "--durability", "fsync"}, "want none, batch or sync"},
+		{[]string{"run", "--durability", "sync", "--target", "127.0.0.1:7400"}, "--target"},
+	} {
+		code, err := run(c.args, &stdout, &stderr)
+		if code != 2 || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: exit %d, %v; want 2 and an error saying %q", c.args, code, err, c.want)
+		}
+	}
+	stderr.Reset()
+	if code, err := run([]string{"run", "--help"}, &stdout, &stderr); code != 0 || err != nil {
+		t.Fatalf("run --help: exit %d, %v", code, err)
+	}
+	for _, flag := range []string{"--chaos", "--durability", "kill-server:EVERY"} {
+		if !strings.Contains(stderr.String(), flag) {
+			t.Errorf("run --help does not mention %s", flag)
+		}
+	}
+}

@@ -97,6 +97,15 @@ func Merge(results ...*Result) (*Result, error) {
 		s.Abandoned += r.Sessions.Abandoned
 		s.Completed += r.Sessions.Completed
 
+		if rc := r.Reconnects; rc != nil {
+			if out.Reconnects == nil {
+				out.Reconnects = &Reconnects{}
+			}
+			out.Reconnects.Dropped += rc.Dropped
+			out.Reconnects.Attempts += rc.Attempts
+			out.Reconnects.Failed += rc.Failed
+			out.Reconnects.Resumed += rc.Resumed
+		}
 		for code, n := range r.Errors {
 			if out.Errors == nil {
 				out.Errors = map[string]int64{}
@@ -123,6 +132,8 @@ func checkShards(results []*Result) error {
 		switch {
 		case r.FindMax != nil:
 			return fmt.Errorf("shard %d/%d is a --find-max search, not a shard of one run: %w", r.Shard.Index, r.Shard.Count, ErrMerge)
+		case r.Chaos != nil:
+			return fmt.Errorf("shard %d/%d is a --chaos run, whose kills are one process's, not a shard of one run: %w", r.Shard.Index, r.Shard.Count, ErrMerge)
 		case r.Scenario != first.Scenario:
 			return fmt.Errorf("shards disagree on scenario (%q and %q): %w", first.Scenario, r.Scenario, ErrMerge)
 		case r.Seed != first.Seed:

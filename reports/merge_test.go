@@ -124,6 +124,27 @@ func TestMergeServers(t *testing.T) {
 	}
 }
 
+// TestMergeReconnects: the reconnect counts of the shards add up; a run
+// whose shards dropped nothing has none.
+func TestMergeReconnects(t *testing.T) {
+	a, _, _ := shardResult(t, 0, 3)
+	b, _, _ := shardResult(t, 1, 3)
+	c, _, _ := shardResult(t, 2, 3)
+	a.Reconnects = &Reconnects{Dropped: 10, Attempts: 30, Failed: 20, Resumed: 10}
+	c.Reconnects = &Reconnects{Dropped: 1, Attempts: 2, Failed: 1, Resumed: 1}
+	got, err := Merge(a, b, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Reconnects{Dropped: 11, Attempts: 32, Failed: 21, Resumed: 11}); got.Reconnects == nil || *got.Reconnects != want {
+		t.Errorf("reconnects %+v, want %+v", got.Reconnects, want)
+	}
+	a.Reconnects, c.Reconnects = nil, nil
+	if got, err := Merge(a, b, c); err != nil || got.Reconnects != nil {
+		t.Errorf("no reconnects merged to %+v, %v", got.Reconnects, err)
+	}
+}
+
 func TestMergeInvalid(t *testing.T) {
 	a, _, _ := shardResult(t, 0, 2)
 	b, _, _ := shardResult(t, 1, 2)
@@ -171,6 +192,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"repeated", func(rs []*Result) []*Result { return []*Result{rs[0], rs[1], rs[1]} }, "shard 1 of 3 given twice"},
 		{"out of range", func(rs []*Result) []*Result { rs[2].Shard.Index = 3; return rs }, "shard 3 of 3 out of range"},
 		{"find-max", func(rs []*Result) []*Result { rs[1].FindMax = &FindMax{Parameter: "customers.rate"}; return rs }, "shard 1/3 is a --find-max search"},
+		{"chaos", func(rs []*Result) []*Result { rs[2].Chaos = &Chaos{Fault: "kill-server"}; return rs }, "shard 2/3 is a --chaos run"},
 		{"late bound", func(rs []*Result) []*Result { rs[1].Actions.LateBoundMs = 5; return rs }, "late_bound_ms"},
 		{"histogram range", func(rs []*Result) []*Result {
 			rs[0].Latency["delivery"] = Latency{Summary: narrow(t, 2000), Raw: rs[0].Latency["delivery"].Raw}

@@ -88,6 +88,93 @@ type Result struct {
 	// Sim is how a bench sim run went; absent for a run on real
 	// connections.
 	Sim *Sim `json:"sim,omitempty"`
+	// Reconnects counts the simulated connections the server or the
+	// network ended and how the clients came back; absent when none was
+	// ended (the clients' own disconnects, a script's kill step, are not
+	// counted here).
+	Reconnects *Reconnects `json:"reconnects,omitempty"`
+	// Chaos is the crash test of bench run --chaos: each kill of the server
+	// and how the run recovered from it; absent for a run without chaos.
+	Chaos *Chaos `json:"chaos,omitempty"`
+}
+
+// Reconnects counts connections ended by the server or the network, not by
+// their client, and the clients' way back: a client whose connection drops
+// dials again after a jittered exponential backoff, says hello with its
+// resume points and re-sends what was not acknowledged. A drop is not an
+// error: the client recovers from it by design, as a mobile app does. What
+// it costs shows in the latencies (measured from the intended time), in
+// resume, and in lost or unacked messages if the server did not recover.
+type Reconnects struct {
+	// Dropped counts connections that had said hello and were ended by the
+	// server or the network.
+	Dropped int64 `json:"dropped"`
+	// Attempts counts dials made to replace a dropped or failed connection.
+	Attempts int64 `json:"attempts"`
+	// Failed counts dials that ended before the server's ready: refused
+	// while the server was down, or closed at once.
+	Failed int64 `json:"failed"`
+	// Resumed counts redials that reached ready, resuming the client's
+	// conversations.
+	Resumed int64 `json:"resumed"`
+}
+
+// Chaos describes a crash test: the server killed with SIGKILL every
+// EveryS seconds and restarted on the same data directory and address,
+// while the clients reconnect, resume and retry.
+type Chaos struct {
+	// Fault is what was done to the server: "kill-server" (SIGKILL, then a
+	// restart on the same data directory and address).
+	Fault string `json:"fault"`
+	// EveryS is the time between kills, in seconds of wall time.
+	EveryS float64 `json:"every_s"`
+	// Durability is the server's --durability setting: none, batch or sync.
+	Durability string `json:"durability"`
+	// Count is the number of kills.
+	Count int `json:"count"`
+	// InFlight is the sum over the kills of the messages in flight at each
+	// (sent and not yet acknowledged).
+	InFlight int64 `json:"in_flight"`
+	// MaxServerRestartS is the longest server restart, in seconds.
+	MaxServerRestartS float64 `json:"max_server_restart_s"`
+	// MaxClientsResumedS is the longest client recovery, in seconds, over
+	// the kills whose clients all came back.
+	MaxClientsResumedS float64 `json:"max_clients_resumed_s"`
+	// NotResumed counts kills after which the clients had not all come back
+	// by the next kill or the end of the run.
+	NotResumed int `json:"not_resumed"`
+	// Kills are the kills in order.
+	Kills []ChaosKill `json:"kills"`
+}
+
+// ChaosKill is one kill of the server and the recovery from it.
+type ChaosKill struct {
+	// AtS is when the server was killed, in seconds since the run's start.
+	AtS float64 `json:"at_s"`
+	// Pid is the process killed; NewPid the one restarted (0 if the
+	// restart failed).
+	Pid    int `json:"pid"`
+	NewPid int `json:"new_pid"`
+	// InFlight is the number of messages sent and not yet acknowledged at
+	// the moment of the kill, from the ledger: each must end acknowledged
+	// once, through the clients' retries.
+	InFlight int64 `json:"in_flight"`
+	// Connections is the number of simulated connections open at the kill.
+	Connections int64 `json:"connections"`
+	// ServerRestartS is the server's recovery: from the kill to the
+	// restarted server serving (listening, its state recovered), in
+	// seconds.
+	ServerRestartS float64 `json:"server_restart_s"`
+	// ClientsResumedS is the clients' recovery: from the kill until every
+	// connection that dropped had reconnected and resumed (ready received,
+	// and every missed delivery received), in seconds; absent when that had
+	// not happened by the next kill or the end of the run.
+	ClientsResumedS float64 `json:"clients_resumed_s,omitempty"`
+	// Resumed reports whether the clients all came back (ClientsResumedS
+	// is then set).
+	Resumed bool `json:"resumed"`
+	// Error says why the restart failed, if it did.
+	Error string `json:"error,omitempty"`
 }
 
 // Sim describes a bench sim run: the virtual time it covered and what

@@ -30,6 +30,31 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 }
 
+// TestChaosRoundTrip: the sections of a crash test read back as written.
+func TestChaosRoundTrip(t *testing.T) {
+	r, _, _ := shardResult(t, 0, 1)
+	r.Reconnects = &Reconnects{Dropped: 184, Attempts: 310, Failed: 127, Resumed: 183}
+	r.Chaos = &Chaos{Fault: "kill-server", EveryS: 5, Durability: "sync", Count: 2, InFlight: 1, MaxServerRestartS: 0.12, MaxClientsResumedS: 0.41, NotResumed: 1,
+		Kills: []ChaosKill{
+			{AtS: 5, Pid: 10, NewPid: 11, InFlight: 1, Connections: 74, ServerRestartS: 0.03, ClientsResumedS: 0.41, Resumed: true},
+			{AtS: 10, Pid: 11, NewPid: 12, Connections: 110, ServerRestartS: 0.12},
+		}}
+	var buf bytes.Buffer
+	if err := Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(buf.String(), `"clients_resumed_s"`) != 1 {
+		t.Errorf("clients_resumed_s written for a kill whose clients did not all come back:\n%s", buf.String())
+	}
+	got, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("round trip changed the result:\n got %+v\nwant %+v", got, r)
+	}
+}
+
 func TestWriteFileReadFile(t *testing.T) {
 	r, _, _ := shardResult(t, 0, 1)
 	path := filepath.Join(t.TempDir(), "result.json")

@@ -1,7 +1,8 @@
 // Package scenarios holds the ready scenario files bench runs, embedded in
 // the binary so that "bench run smoke" needs no file: smoke (the default),
-// peak-hour, bot-deflection, reconnect-storm, broadcast and
-// agent-concurrency. Each file says in its comments what it measures and
+// peak-hour, bot-deflection, reconnect-storm, broadcast,
+// agent-concurrency and chaos (the crash test of bench run --chaos). Each
+// file says in its comments what it measures and
 // how it is sized. The format is documented in bench/scenario/FORMAT.md;
 // package scenario decodes them (scenario.LoadNamed resolves a name here).
 package scenarios

@@ -16,6 +16,7 @@ const (
 	atWrap
 	atAway
 	atBack
+	atRedial
 )
 
 // Agent is one simulated human agent: it signs in, takes the chats the
@@ -29,6 +30,16 @@ const (
 // message's intended and actual send times (as the ledger returns them on
 // receipt) to the reply's send, bucketed by the chats the agent carries
 // then. The reply's own network delivery is measured apart, as delivery.
+//
+// When its connection drops the agent dials again after a backoff
+// (Env.backoff), as a console does: its hello resumes every chat it
+// carries from the last sequence it received, it says its status again
+// (the server does not keep an agent's status across a restart), and it
+// sends again, with the same client ids and content, every message and
+// close not yet acknowledged. A chat the server lists in its ready that the
+// agent does not know (its assignment was lost with the connection) is
+// taken up: the agent dials once more at once, resuming it from the start,
+// so that its transcript comes in order before anything new.
 type Agent struct {
 	env      *Env
 	id       string
@@ -37,7 +48,16 @@ type Agent struct {
 	maxChats int
 
 	link     Link
-	online   bool
+	up       bool // ready received on link
+	signedIn bool // the first ready came
+	fatal    bool // the server refused the agent: no redial
+	down     bool // dropped and not back (counted in the shard's AddDown)
+	redial   bool // link is a redial
+	attempt  uint8
+	linkGen  uint32
+	dialAt   time.Time
+	signAt   time.Time // the first sign-in's start
+
 	away     bool
 	typing   bool
 	wrapping int
@@ -49,16 +69,26 @@ type Agent struct {
 	free  time.Time  // when the typist is free (the due time of the last job)
 	cur   agentJob   // the job being typed
 
-	lastCID  uint64 // the message in flight, for its ack
-	lastConv uint64
-	lastAt   [2]time.Time
+	pend []agentReq // messages and closes sent and not yet acknowledged
 }
 
 // agentChat is one chat an agent carries.
 type agentChat struct {
 	conv      uint64
+	lastSeq   uint64 // the highest sequence received, to resume from
 	exchanges int
 	closing   bool // the agent closed it and holds the slot already
+}
+
+// agentReq is a request of the agent not yet acknowledged, kept to send it
+// again after a reconnect: a message (its body is size scratch bytes) or
+// a close.
+type agentReq struct {
+	cid, conv uint64
+	at        [2]time.Time // the message's intended and actual send times
+	typ       wire.Type
+	kind      wire.Kind
+	size      int32
 }
 
 // agentJob is one message to type: a greeting or a reply.
@@ -111,22 +141,55 @@ func (a *Agent) Timer(tok uint64) {
 		a.away = false
 		a.status()
 		a.scheduleAway(now)
+	case atRedial:
+		if gen == a.linkGen && a.link == nil {
+			a.dial(now, true)
+		}
 	}
 }
 
 func (a *Agent) signIn(now time.Time) {
+	a.env.started(now, now)
+	a.signAt = now
+	a.dial(now, false)
+}
+
+// dial opens the agent's link and says hello, resuming every chat it
+// carries.
+func (a *Agent) dial(now time.Time, redial bool) {
 	env := a.env
-	env.started(now, now)
+	if redial {
+		env.Rec.Link(record.LinkRedial)
+	}
 	l, err := env.Dial.Dial(a, 0)
 	if err != nil {
-		env.Rec.Error("connect")
+		if redial {
+			env.Rec.Link(record.LinkFailed)
+		} else {
+			env.Rec.Error("connect")
+		}
+		a.redialLater()
 		return
 	}
-	env.net(record.Connect, now, now, env.Sched.Now())
+	if !redial {
+		env.net(record.Connect, now, now, env.Sched.Now())
+	}
 	env.Rec.AddConnections(1)
-	a.link = l
-	a.lastAt = [2]time.Time{now, now}
-	a.send(&wire.Hello{Role: wire.RoleAgent, Tenant: env.Tenant, User: a.id, Device: "console"})
+	a.link, a.redial, a.dialAt = l, redial, now
+	h := wire.Hello{Role: wire.RoleAgent, Tenant: env.Tenant, User: a.id, Device: "console"}
+	for _, c := range a.chats {
+		h.Resume = append(h.Resume, wire.ResumePoint{Conv: c.conv, Seq: c.lastSeq})
+	}
+	a.send(&h)
+}
+
+// redialLater sets the timer of the next redial.
+func (a *Agent) redialLater() {
+	env := a.env
+	a.linkGen++
+	at := env.Sched.Now().Add(env.backoff(a.attempt))
+	a.attempt = min(a.attempt+1, 255)
+	env.Sched.At(at, a, token(atRedial, a.linkGen))
 }
 
 func (a *Agent) scheduleAway(now time.Time) {
@@ -137,20 +200,53 @@ func (a *Agent) scheduleAway(now time.Time) {
 	a.env.Sched.At(now.Add(away.Every.Sample(a.env.Rand)), a, token(atAway, 0))
 }
 
+// send writes m on the link. A link that cannot take a send is broken: it
+// is closed and handled as dropped.
 func (a *Agent) send(m wire.Msg) {
 	if a.link == nil {
-		a.env.Rec.Error("send")
 		return
 	}
 	if err := a.link.Send(m); err != nil {
-		a.env.Rec.Error("send")
+		_ = a.link.Close()
+		a.Dropped(0, err)
 	}
+}
+
+// request sends a message or a close, kept until acknowledged; while the
+// link is down it goes when the link is ready again.
+func (a *Agent) request(r agentReq) {
+	a.pend = append(a.pend, r)
+	if a.up {
+		a.sendReq(&r)
+	}
+}
+
+// sendReq sends r, the same each time.
+func (a *Agent) sendReq(r *agentReq) {
+	switch r.typ {
+	case wire.TMessage:
+		a.send(&wire.Message{ClientID: r.cid, Conv: r.conv, Kind: r.kind, Body: a.env.fill(max(int(r.size), 1))})
+	case wire.TClose:
+		a.send(&wire.Close{ClientID: r.cid, Conv: r.conv, Reason: "resolved"})
+	}
+}
+
+// settle removes the request with client id cid from the pending ones,
+// returning it.
+func (a *Agent) settle(cid uint64) (agentReq, bool) {
+	for i, r := range a.pend {
+		if r.cid == cid {
+			a.pend = slices.Delete(a.pend, i, i+1)
+			return r, true
+		}
+	}
+	return agentReq{}, false
 }
 
 // status tells the server how many chats the agent takes: its limit less
 // the slots held in wrap-up, or away when none.
 func (a *Agent) status() {
-	if !a.online || a.link == nil {
+	if !a.up {
 		return
 	}
 	eff := a.maxChats - a.wrapping
@@ -167,32 +263,89 @@ func (a *Agent) Receive(dev int, m wire.Msg) {
 	now := env.Sched.Now()
 	switch m := m.(type) {
 	case *wire.Ready:
-		env.net(record.Hello, a.lastAt[0], a.lastAt[1], now)
-		a.online = true
-		env.Rec.AgentChats(a.key, len(a.chats), now)
-		a.status()
-		a.scheduleAway(now)
+		a.ready(m, now)
 	case *wire.Assignment:
 		a.assigned(m, now)
 	case *wire.Delivery:
 		a.delivered(m, now)
 	case *wire.Ack:
-		if m.ClientID == a.lastCID && m.Seq != 0 {
-			env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
-			env.net(record.Ack, a.lastAt[0], a.lastAt[1], now)
+		r, ok := a.settle(m.ClientID)
+		if m.Seq == 0 {
+			return
+		}
+		env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
+		if ok {
+			env.net(record.Ack, r.at[0], r.at[1], now)
 		}
 	case *wire.Close:
 		a.closed(m.Conv, now)
 	case *wire.Error:
-		if m.ClientID != 0 && m.ClientID == a.lastCID {
-			env.Ledger.Acked(a.lastConv, m.ClientID, 0)
-			if m.Code == wire.CodeClosed {
-				return
+		if fatalCode(m.Code) {
+			a.fatal = true
+		}
+		if m.ClientID != 0 {
+			if r, ok := a.settle(m.ClientID); ok {
+				if r.typ == wire.TMessage {
+					env.Ledger.Acked(r.conv, m.ClientID, 0)
+				}
+				if m.Code == wire.CodeClosed {
+					return
+				}
 			}
 		}
 		env.Rec.Error(fmt.Sprint(int(m.Code)))
 	case *wire.Ping:
 		a.send(&wire.Pong{Nonce: m.Nonce})
+	}
+}
+
+// ready handles the server's ready: the agent is signed in, says its
+// status, takes up chats it did not know of, and sends again what was not
+// acknowledged.
+func (a *Agent) ready(m *wire.Ready, now time.Time) {
+	env := a.env
+	a.up = true
+	a.attempt = 0
+	if a.redial {
+		env.Rec.Link(record.LinkResumed)
+		env.net(record.Hello, a.dialAt, a.dialAt, now)
+	} else {
+		env.net(record.Hello, a.signAt, a.signAt, now)
+	}
+	var adopted bool
+	for _, p := range m.Convs {
+		if a.chat(p.Conv) < 0 {
+			// Assigned, and the assignment lost with a connection.
+			adopted = true
+			if err := env.Ledger.Join(p.Conv, deviceKey(a.key, 0)); err != nil {
+				env.Rec.Error("ledger")
+			}
+			a.chats = append(a.chats, agentChat{conv: p.Conv})
+			a.queue(agentJob{conv: p.Conv, greet: true, arrived: now}, now)
+		}
+	}
+	if adopted {
+		// Resume them from the start on a new connection, so that their
+		// transcript comes in order before anything new.
+		_ = a.link.Close()
+		a.link, a.up = nil, false
+		env.Rec.AddConnections(-1)
+		a.dial(now, true)
+		return
+	}
+	env.Rec.AgentChats(a.key, len(a.chats), now)
+	a.status()
+	if !a.signedIn {
+		a.signedIn = true
+		a.scheduleAway(now)
+	}
+	for i := range a.pend {
+		a.sendReq(&a.pend[i])
+	}
+	if a.down {
+		// Resumed: the replay follows the ready on this connection.
+		a.down = false
+		env.Rec.AddDown(-1)
 	}
 }
 
@@ -209,11 +362,13 @@ func (a *Agent) assigned(m *wire.Assignment, now time.Time) {
 	if err := env.Ledger.Join(m.Conv, dev); err != nil {
 		env.Rec.Error("ledger")
 	}
+	var last uint64
 	for i := range m.Transcript {
 		t := &m.Transcript[i]
 		env.Ledger.Received(dev, t.Conv, t.Seq, t.ClientID)
+		last = max(last, t.Seq)
 	}
-	a.chats = append(a.chats, agentChat{conv: m.Conv})
+	a.chats = append(a.chats, agentChat{conv: m.Conv, lastSeq: last})
 	env.Rec.AgentChats(a.key, len(a.chats), now)
 	a.queue(agentJob{conv: m.Conv, greet: true, arrived: now}, now)
 }
@@ -226,10 +381,11 @@ func (a *Agent) delivered(m *wire.Delivery, now time.Time) {
 	} else {
 		intended, sent = now, now
 	}
-	if m.SenderRole != wire.RoleCustomer {
-		return
+	i := a.chat(m.Conv)
+	if i >= 0 {
+		a.chats[i].lastSeq = max(a.chats[i].lastSeq, m.Seq)
 	}
-	if i := a.chat(m.Conv); i < 0 || a.chats[i].closing {
+	if m.SenderRole != wire.RoleCustomer || i < 0 || a.chats[i].closing {
 		return
 	}
 	a.queue(agentJob{conv: m.Conv, arrived: now, customer: [2]time.Time{intended, sent}}, now)
@@ -279,9 +435,8 @@ func (a *Agent) typed(now time.Time) {
 		env.started(j.due, now)
 		k, body := env.message()
 		cid := a.cids.next(env.Rand)
-		a.lastCID, a.lastConv, a.lastAt = cid, j.conv, [2]time.Time{j.due, now}
 		env.Ledger.Sent(j.conv, deviceKey(a.key, 0), cid, j.due, now)
-		a.send(&wire.Message{ClientID: cid, Conv: j.conv, Kind: k, Body: body})
+		a.request(agentReq{cid: cid, conv: j.conv, at: [2]time.Time{j.due, now}, typ: wire.TMessage, kind: k, size: int32(len(body))})
 		if !j.greet {
 			env.Rec.AgentReply(len(a.chats), j.customer[0], j.customer[1], now)
 			c := &a.chats[i]
@@ -289,7 +444,7 @@ func (a *Agent) typed(now time.Time) {
 			if n := env.Scenario.Agents.CloseAfter; n > 0 && c.exchanges >= n {
 				c.closing = true
 				a.wrapUp(now)
-				a.send(&wire.Close{ClientID: a.cids.next(env.Rand), Conv: j.conv, Reason: "resolved"})
+				a.request(agentReq{cid: a.cids.next(env.Rand), conv: j.conv, typ: wire.TClose})
 			}
 		}
 	}
@@ -321,15 +476,32 @@ func (a *Agent) closed(conv uint64, now time.Time) {
 	}
 }
 
-// Dropped implements Actor: the agent lost its connection and stays
-// offline.
+// Dropped implements Actor: the agent lost its connection, or a dial
+// failed. It is offline until a redial, after a backoff, is ready.
 func (a *Agent) Dropped(dev int, err error) {
 	if a.link == nil {
 		return
 	}
+	env := a.env
 	a.link = nil
-	a.online = false
-	a.env.Rec.AddConnections(-1)
-	a.env.Rec.Error("dropped")
-	a.env.Rec.AgentOffline(a.key, a.env.Sched.Now())
+	env.Rec.AddConnections(-1)
+	if a.up {
+		env.Rec.Link(record.LinkDropped)
+		env.Rec.AgentOffline(a.key, env.Sched.Now())
+		if !a.down {
+			a.down = true
+			env.Rec.AddDown(1)
+		}
+	} else {
+		env.Rec.Link(record.LinkFailed)
+	}
+	a.up = false
+	if a.fatal {
+		if a.down {
+			a.down = false
+			env.Rec.AddDown(-1)
+		}
+		return
+	}
+	a.redialLater()
 }

@@ -30,6 +30,7 @@ const (
 const (
 	ctAct uint8 = iota + 1
 	ctPatience
+	ctRedial // the low 3 bits of the generation are the device
 )
 
 // customer flags.
@@ -45,6 +46,8 @@ const (
 	fKilled
 	fPending // a request of pendingCID awaits its ack
 	fMessage // the pending request is a ledgered message
+	fRetried // the pending request was sent again after a reconnect
+	fEarly   // the answer to the pending retried request came before its ack
 )
 
 // Customer is one simulated customer running the scenario's script.
@@ -59,7 +62,6 @@ type Customer struct {
 	pc     int16
 	wait   wait
 	flags  uint16
-	ready  uint8
 	left   int32 // questions or messages left in the current step
 	actGen uint32
 	patGen uint32
@@ -67,6 +69,22 @@ type Customer struct {
 	conv       uint64
 	cids       clientIDs
 	pendingCID uint64
+
+	// The pending request, to send it again, the same, after a reconnect:
+	// its type, and for a message its kind and body (text, or a body of
+	// reqSize scratch bytes); for a close its reason, for a transfer its
+	// group (reqText). An open is rebuilt from the current step.
+	reqType wire.Type
+	reqKind wire.Kind
+	reqSize int32
+	reqText string
+	// readySeq is the conversation's sequence in the ready of the first
+	// link's last reconnect: a retried message acked at or below it was
+	// stored before the connection dropped.
+	readySeq uint64
+	// adopt is a conversation the server listed in a reconnect's ready
+	// while an open was pending: the open was stored before the drop.
+	adopt uint64
 
 	due      time.Time // when the script means to act next
 	intended time.Time // the intended time of the action in flight
@@ -85,7 +103,14 @@ type custLink struct {
 	link    Link
 	lastSeq uint64 // highest sequence received in the conversation
 	target  uint64 // while resuming: the sequence to catch up to
+	dialAt  int64  // when a redial was made (scenario time, Unix ns)
+	gen     uint32 // generation of the redial timer
+	attempt uint8  // redials since the last ready
 	resumes bool
+	up      bool // ready received on this link
+	fatal   bool // the server refused the client: no redial
+	redial  bool // the link is a redial, not yet caught up
+	down    bool // dropped and not back (counted in the shard's AddDown)
 }
 
 var _ Actor = (*Customer)(nil)
@@ -195,6 +220,11 @@ func (c *Customer) Timer(tok uint64) {
 		c.act()
 	case kind == ctPatience && gen == c.patGen && c.has(fQueued) && !c.has(fEnded):
 		c.abandon()
+	case kind == ctRedial:
+		dev := int(gen & 7)
+		if dev < len(c.links) && c.links[dev].gen<<3 == gen&^7 && c.links[dev].link == nil {
+			c.redialNow(dev)
+		}
 	}
 }
 
@@ -222,11 +252,12 @@ func (c *Customer) act() {
 		c.connect(false)
 	case scenario.StepOpen:
 		c.wait = wOpen
+		c.keep(wire.TOpen, "")
 		c.request(&wire.Open{ClientID: c.cid(false), Channel: st.Open.Channel, Group: st.Open.Group})
 	case scenario.StepAsk:
 		c.wait = wBot
 		q := env.Corpus.Draw(env.Rand, float64(env.Scenario.Customers.Answerable))
-		c.say(wire.KindText, []byte(q.Question))
+		c.say(wire.KindText, q.Question, 0)
 	case scenario.StepChoose:
 		c.wait = wBot
 		items := st.Choose.Items
@@ -237,18 +268,26 @@ func (c *Customer) act() {
 			items = DefaultMenuItems
 		}
 		item := items[env.Rand.IntN(len(items))]
-		c.say(wire.KindMenuChoice, []byte(item))
+		c.say(wire.KindMenuChoice, item, 0)
 	case scenario.StepAskPerson:
 		c.wait = wPerson
+		c.keep(wire.TTransfer, st.AskPerson.Group)
 		c.request(&wire.Transfer{ClientID: c.cid(false), Conv: c.conv, ToGroup: st.AskPerson.Group})
 	case scenario.StepChat:
 		c.wait = wReply
 		k, body := env.message()
-		c.say(k, body)
+		c.say(k, "", len(body))
 	case scenario.StepClose:
 		c.wait = wClose
+		c.keep(wire.TClose, "")
 		c.request(&wire.Close{ClientID: c.cid(false), Conv: c.conv})
 	}
+}
+
+// keep remembers what the next request is, to send it again after a
+// reconnect.
+func (c *Customer) keep(t wire.Type, text string) {
+	c.reqType, c.reqKind, c.reqSize, c.reqText = t, 0, 0, text
 }
 
 // start records the start of the action due at c.due.
@@ -261,26 +300,79 @@ func (c *Customer) start(now time.Time) {
 func (c *Customer) cid(message bool) uint64 {
 	c.pendingCID = c.cids.next(c.env.Rand)
 	c.flags |= fPending
-	c.flags &^= fMessage
+	c.flags &^= fMessage | fRetried | fEarly
 	if message {
 		c.flags |= fMessage
 	}
 	return c.pendingCID
 }
 
-// request sends m on the first link.
+// request sends m on the first link. While that link is down (dropped,
+// redialing, or not yet ready) it waits: the request stays pending and
+// goes when the link is ready again, its latency still measured from its
+// intended time.
 func (c *Customer) request(m wire.Msg) {
-	if err := c.send(0, m); err != nil {
-		c.env.Rec.Error("send")
+	if !c.links[0].up {
+		return
+	}
+	c.sendOn(0, m)
+}
+
+// sendOn sends m on link dev. A link that cannot take a send is broken:
+// it is closed and handled as dropped, so that it is dialed again and
+// what is pending is sent again.
+func (c *Customer) sendOn(dev int, m wire.Msg) {
+	if err := c.send(dev, m); err != nil && c.links[dev].link != nil {
+		_ = c.links[dev].link.Close()
+		c.Dropped(dev, err)
 	}
 }
 
 // say sends a chat message (a question, a menu choice, a chat line) in the
-// conversation, accounted in the ledger.
-func (c *Customer) say(kind wire.Kind, body []byte) {
-	m := wire.Message{ClientID: c.cid(true), Conv: c.conv, Kind: kind, Body: body}
+// conversation, accounted in the ledger: its body is text, or, when text
+// is empty, size bytes of the scratch body.
+func (c *Customer) say(kind wire.Kind, text string, size int) {
+	c.reqType, c.reqKind, c.reqSize, c.reqText = wire.TMessage, kind, int32(size), text
+	m := c.pendingMessage(c.cid(true))
 	c.env.Ledger.Sent(c.conv, deviceKey(c.key, 0), m.ClientID, c.intended, c.sent)
 	c.request(&m)
+}
+
+// pendingMessage builds the pending chat message with client id cid.
+func (c *Customer) pendingMessage(cid uint64) wire.Message {
+	m := wire.Message{ClientID: cid, Conv: c.conv, Kind: c.reqKind}
+	if c.reqText != "" {
+		m.Body = []byte(c.reqText)
+	} else {
+		m.Body = c.env.fill(max(int(c.reqSize), 1))
+	}
+	return m
+}
+
+// resend sends the pending request again on the first link, with the same
+// client id and content, after a reconnect: the server acks a request it
+// stored before with its original answer and stores it at most once.
+func (c *Customer) resend() {
+	if !c.has(fPending) {
+		return
+	}
+	c.flags |= fRetried
+	cid := c.pendingCID
+	switch c.reqType {
+	case wire.TOpen:
+		st := &c.script()[c.pc]
+		if st.Open == nil {
+			return
+		}
+		c.sendOn(0, &wire.Open{ClientID: cid, Channel: st.Open.Channel, Group: st.Open.Group})
+	case wire.TMessage:
+		m := c.pendingMessage(cid)
+		c.sendOn(0, &m)
+	case wire.TTransfer:
+		c.sendOn(0, &wire.Transfer{ClientID: cid, Conv: c.conv, ToGroup: c.reqText})
+	case wire.TClose:
+		c.sendOn(0, &wire.Close{ClientID: cid, Conv: c.conv, Reason: c.reqText})
+	}
 }
 
 func (c *Customer) send(dev int, m wire.Msg) error {
@@ -299,36 +391,53 @@ func (c *Customer) send(dev int, m wire.Msg) error {
 func (c *Customer) connect(resume bool) {
 	env := c.env
 	c.wait = wReady
-	c.ready = 0
 	for i := range c.links {
 		d := &c.links[i]
 		l, err := env.Dial.Dial(c, i)
 		if err != nil {
 			env.Rec.Error("connect")
-			c.ready++
+			c.redialLater(i)
 			continue
 		}
 		done := env.Sched.Now()
 		env.net(record.Connect, c.intended, c.sent, done)
 		env.Rec.AddConnections(1)
 		d.link = l
-		h := wire.Hello{Role: wire.RoleCustomer, Tenant: env.Tenant, User: c.id, Device: deviceNames[i]}
-		var pt [1]wire.ResumePoint
-		d.resumes = false
-		if resume && c.open() {
-			pt[0] = wire.ResumePoint{Conv: c.conv, Seq: d.lastSeq}
-			h.Resume = pt[:]
-			d.resumes = true
-			d.target = 0
-		}
-		if err := l.Send(&h); err != nil {
-			env.Rec.Error("send")
-		}
+		c.hello(i, resume)
 	}
 	c.flags &^= fKilled
-	if int(c.ready) == len(c.links) {
-		c.next()
+	c.readyAll(env.Sched.Now())
+}
+
+// hello says hello on link dev, with its resume point when asked and a
+// conversation is open.
+func (c *Customer) hello(dev int, resume bool) {
+	d := &c.links[dev]
+	h := wire.Hello{Role: wire.RoleCustomer, Tenant: c.env.Tenant, User: c.id, Device: deviceNames[dev]}
+	var pt [1]wire.ResumePoint
+	d.resumes = false
+	if resume && c.open() {
+		pt[0] = wire.ResumePoint{Conv: c.conv, Seq: d.lastSeq}
+		h.Resume = pt[:]
+		d.resumes = true
+		d.target = 0
 	}
+	c.sendOn(dev, &h)
+}
+
+// readyAll goes on with the script once every link is ready (or refused
+// for good), when the customer waits for that.
+func (c *Customer) readyAll(now time.Time) {
+	if c.wait != wReady {
+		return
+	}
+	for i := range c.links {
+		if d := &c.links[i]; !d.up && !d.fatal {
+			return
+		}
+	}
+	c.due = now
+	c.next()
 }
 
 // kill drops every link without goodbye and sets the reconnect.
@@ -339,26 +448,85 @@ func (c *Customer) kill(after time.Duration) {
 	c.schedule()
 }
 
+// closeLinks closes every link and gives up the redials in progress.
 func (c *Customer) closeLinks() {
 	for i := range c.links {
-		if l := c.links[i].link; l != nil {
+		d := &c.links[i]
+		if l := d.link; l != nil {
 			_ = l.Close()
-			c.links[i].link = nil
+			d.link = nil
 			c.env.Rec.AddConnections(-1)
 		}
+		d.gen++ // a redial timer set is stale
+		d.up, d.redial, d.resumes, d.attempt = false, false, false, 0
+		c.back(i)
 	}
 }
 
-// Dropped implements Actor: the link is gone. The customer goes on with
-// its script on the links it has left; a send on a dropped first link
-// counts an error.
+// Dropped implements Actor: the server or the network ended link device,
+// or a dial failed. The customer dials it again after a backoff
+// (Env.backoff) and, once it is ready, resumes the conversation on it and
+// sends again the request that was not acknowledged; meanwhile its script
+// waits for the answers as before, and the latencies include the outage.
 func (c *Customer) Dropped(device int, err error) {
 	if device < 0 || device >= len(c.links) || c.links[device].link == nil {
 		return
 	}
-	c.links[device].link = nil
-	c.env.Rec.AddConnections(-1)
-	c.env.Rec.Error("dropped")
+	env := c.env
+	d := &c.links[device]
+	d.link = nil
+	env.Rec.AddConnections(-1)
+	if d.up {
+		env.Rec.Link(record.LinkDropped)
+		if !d.down {
+			d.down = true
+			env.Rec.AddDown(1)
+		}
+	} else {
+		env.Rec.Link(record.LinkFailed)
+	}
+	d.up, d.resumes = false, false
+	if d.fatal || c.wait == wDone && !env.Scenario.Customers.Stay {
+		c.back(device)
+		c.readyAll(env.Sched.Now())
+		return
+	}
+	c.redialLater(device)
+}
+
+// redialLater sets the timer of the next redial of link dev.
+func (c *Customer) redialLater(dev int) {
+	d := &c.links[dev]
+	d.gen++
+	at := c.env.Sched.Now().Add(c.env.backoff(d.attempt))
+	d.attempt = min(d.attempt+1, 255)
+	c.env.Sched.At(at, c, token(ctRedial, d.gen<<3|uint32(dev)))
+}
+
+// redialNow dials link dev again and says hello with its resume point.
+func (c *Customer) redialNow(dev int) {
+	env := c.env
+	d := &c.links[dev]
+	env.Rec.Link(record.LinkRedial)
+	l, err := env.Dial.Dial(c, dev)
+	if err != nil {
+		env.Rec.Link(record.LinkFailed)
+		c.redialLater(dev)
+		return
+	}
+	env.Rec.AddConnections(1)
+	d.link = l
+	d.redial = true
+	d.dialAt = env.Sched.Now().UnixNano()
+	c.hello(dev, true)
+}
+
+// back marks link dev no longer down: it is back, or given up.
+func (c *Customer) back(dev int) {
+	if d := &c.links[dev]; d.down {
+		d.down = false
+		c.env.Rec.AddDown(-1)
+	}
 }
 
 // Receive implements Actor.
@@ -384,7 +552,7 @@ func (c *Customer) Receive(dev int, m wire.Msg) {
 				c.next()
 			}
 		} else if dev == 0 && c.wait == wBot && m.Conv == c.conv {
-			c.answered(now)
+			c.answered(now, true)
 		}
 	case *wire.Delivery:
 		c.onDelivery(dev, m, now)
@@ -402,27 +570,14 @@ func (c *Customer) Receive(dev int, m wire.Msg) {
 		}
 	case *wire.Assignment:
 		if dev == 0 && m.Conv == c.conv && !c.has(fEnded) && !c.has(fAssigned) {
-			c.toHuman()
-			c.unqueue()
-			c.flags |= fAssigned
-			env.Rec.Record(record.QueueWait, c.handoff[0], c.handoff[1], now)
-			if now.After(c.due) {
-				c.due = now
-			}
-			switch c.wait {
-			case wBot, wPerson:
-				c.next()
-			case wAgent:
-				c.due = c.due.Add(c.script()[c.pc].Chat.Think.Sample(env.Rand))
-				c.schedule()
-			}
+			c.assigned(now)
 		}
 	case *wire.Close:
 		c.onClose(dev, m, now)
 	case *wire.Error:
 		c.onError(dev, m, now)
 	case *wire.Ping:
-		_ = c.send(dev, &wire.Pong{Nonce: m.Nonce})
+		c.sendOn(dev, &wire.Pong{Nonce: m.Nonce})
 	case *wire.Broadcast:
 		// Every connected device of every customer gets it: one receipt
 		// each.
@@ -435,7 +590,18 @@ func (c *Customer) Receive(dev int, m wire.Msg) {
 func (c *Customer) onReady(dev int, m *wire.Ready, now time.Time) {
 	env := c.env
 	d := &c.links[dev]
-	env.net(record.Hello, c.intended, c.sent, now)
+	d.up = true
+	if dev == 0 {
+		c.readySeq = 0
+	}
+	if d.redial {
+		d.attempt = 0
+		env.Rec.Link(record.LinkResumed)
+		at := time.Unix(0, d.dialAt)
+		env.net(record.Hello, at, at, now)
+	} else {
+		env.net(record.Hello, c.intended, c.sent, now)
+	}
 	if d.resumes {
 		d.target = d.lastSeq
 		for _, p := range m.Convs {
@@ -443,35 +609,92 @@ func (c *Customer) onReady(dev int, m *wire.Ready, now time.Time) {
 				d.target = p.Seq
 			}
 		}
-		c.caughtUp(dev, now)
-	}
-	if c.wait == wReady {
-		c.ready++
-		if int(c.ready) == len(c.links) {
-			c.due = now
-			c.next()
+		if dev == 0 {
+			c.readySeq = d.target
 		}
+	}
+	c.caughtUp(dev, now)
+	if dev == 0 {
+		c.reconnected(m, now)
+	}
+	c.readyAll(now)
+}
+
+// reconnected picks up the script when the first link is ready: the
+// request still pending (sent on a link that dropped, or held while the
+// link was down) is sent again, and what a crash may have swallowed that
+// no resume replays (the menu of an open) is taken as done.
+func (c *Customer) reconnected(m *wire.Ready, now time.Time) {
+	if c.has(fPending) && c.reqType == wire.TOpen {
+		// A conversation the server lists that is not the customer's last
+		// is the pending open's, stored before the drop: its retry gets
+		// the ack and no menu.
+		c.adopt = 0
+		for _, p := range m.Convs {
+			if p.Conv != c.conv {
+				c.adopt = p.Conv
+			}
+		}
+	}
+	c.resend()
+	if c.wait == wOpen && c.has(fOpenAcked) && !c.has(fMenu) {
+		// Acked, and its menu lost with the connection: menus are not
+		// replayed. Go on without it.
+		c.flags |= fMenu
+		c.due = now
+		c.next()
 	}
 }
 
-// caughtUp records the resume once device dev has what it missed.
+// caughtUp records the resume once device dev has what it missed, and
+// marks a dropped link back.
 func (c *Customer) caughtUp(dev int, now time.Time) {
 	d := &c.links[dev]
 	if d.resumes && d.lastSeq >= d.target {
 		d.resumes = false
-		c.env.net(record.Resume, c.intended, c.sent, now)
+		if d.redial {
+			at := time.Unix(0, d.dialAt)
+			c.env.net(record.Resume, at, at, now)
+		} else {
+			c.env.net(record.Resume, c.intended, c.sent, now)
+		}
+	}
+	if !d.resumes && d.up {
+		d.redial = false
+		c.back(dev)
 	}
 }
 
 func (c *Customer) onAck(m *wire.Ack, now time.Time) {
+	env := c.env
 	if !c.has(fPending) || m.ClientID != c.pendingCID {
+		// The late ack of an earlier message, sent again after a
+		// reconnect: the ledger ignores ids it does not hold.
+		if m.Seq != 0 {
+			env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
+		}
 		return
 	}
-	c.flags &^= fPending
-	env := c.env
+	retried := c.has(fRetried)
+	c.flags &^= fPending | fRetried
 	if c.has(fMessage) {
 		env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
 		env.net(record.Ack, c.intended, c.sent, now)
+		switch {
+		case c.has(fEarly):
+			// The answer came first, replayed on the reconnect.
+			c.flags &^= fEarly
+			switch c.wait {
+			case wBot:
+				c.answered(now, true)
+			case wReply:
+				c.reply(now)
+			}
+		case retried && c.wait == wBot && m.Seq != 0 && m.Seq <= c.readySeq:
+			// Stored before the drop, and no answer replayed: the bot's
+			// answer was a menu, which is not replayed. Go on.
+			c.answered(now, false)
+		}
 		return
 	}
 	switch c.wait {
@@ -479,6 +702,10 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 		c.conv = m.Conv
 		c.flags |= fOpenAcked
 		c.flags &^= fMenu | fToHuman | fQueued | fAssigned | fFirstReply | fEnded | fOutcome
+		if retried && m.Conv == c.adopt {
+			c.flags |= fMenu // stored before the drop: no menu comes again
+		}
+		c.adopt = 0
 		for i := range c.links {
 			c.links[i].lastSeq = 0
 			if err := env.Ledger.Join(c.conv, deviceKey(c.key, i)); err != nil {
@@ -488,6 +715,16 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 		env.Rec.Session(record.SessionStarted)
 		c.opened = now
 		if c.has(fMenu) {
+			c.due = now
+			c.next()
+		}
+	case wPerson:
+		if retried {
+			// Whether the first request was routed before the drop is not
+			// known: the conversation is with the people now, and an
+			// assignment (or the agent's first message) says when it is
+			// taken.
+			c.toHuman()
 			c.due = now
 			c.next()
 		}
@@ -511,22 +748,38 @@ func (c *Customer) onDelivery(dev int, m *wire.Delivery, now time.Time) {
 	switch m.SenderRole {
 	case wire.RoleBot:
 		if c.wait == wBot {
-			c.answered(now)
+			if !c.has(fPending) {
+				c.answered(now, true)
+			} else if c.has(fRetried) {
+				c.flags |= fEarly
+			}
 		}
 	case wire.RoleAgent:
+		if !c.has(fAssigned) && c.has(fToHuman) && !c.has(fEnded) {
+			// The assignment was lost with a connection: the agent's
+			// message says the chat is taken.
+			c.assigned(now)
+		}
 		if !c.has(fFirstReply) && c.has(fToHuman) {
 			c.flags |= fFirstReply
 			env.Rec.Record(record.FirstReply, c.handoff[0], c.handoff[1], now)
 		}
-		if c.wait == wReply && !c.has(fPending) {
-			c.reply(now)
+		if c.wait == wReply {
+			if !c.has(fPending) {
+				c.reply(now)
+			} else if c.has(fRetried) {
+				c.flags |= fEarly
+			}
 		}
 	}
 }
 
-// answered handles the bot's answer to a question or choice.
-func (c *Customer) answered(now time.Time) {
-	c.env.net(record.Bot, c.intended, c.sent, now)
+// answered handles the bot's answer to a question or choice; measured
+// says whether the answer arrived (a menu lost with a connection did not).
+func (c *Customer) answered(now time.Time, measured bool) {
+	if measured {
+		c.env.net(record.Bot, c.intended, c.sent, now)
+	}
 	c.due = now
 	st := &c.script()[c.pc]
 	if st.Ask != nil && c.left > 1 && !c.has(fToHuman) {
@@ -536,6 +789,25 @@ func (c *Customer) answered(now time.Time) {
 		return
 	}
 	c.next()
+}
+
+// assigned handles the conversation's assignment to an agent.
+func (c *Customer) assigned(now time.Time) {
+	env := c.env
+	c.toHuman()
+	c.unqueue()
+	c.flags |= fAssigned
+	env.Rec.Record(record.QueueWait, c.handoff[0], c.handoff[1], now)
+	if now.After(c.due) {
+		c.due = now
+	}
+	switch c.wait {
+	case wBot, wPerson:
+		c.next()
+	case wAgent:
+		c.due = c.due.Add(c.script()[c.pc].Chat.Think.Sample(env.Rand))
+		c.schedule()
+	}
 }
 
 // reply handles the agent's reply to the customer's chat message.
@@ -585,6 +857,7 @@ func (c *Customer) abandon() {
 	c.wait = wAbandon
 	c.due = now
 	c.start(now)
+	c.keep(wire.TClose, "abandoned")
 	c.request(&wire.Close{ClientID: c.cid(false), Conv: c.conv, Reason: "abandoned"})
 }
 
@@ -618,6 +891,7 @@ func (c *Customer) onClose(dev int, m *wire.Close, now time.Time) {
 	}
 	c.env.Ledger.Leave(c.conv, deviceKey(c.key, dev))
 	c.links[dev].resumes = false
+	c.caughtUp(dev, now)
 	if dev != 0 || c.has(fEnded) {
 		return
 	}
@@ -635,8 +909,11 @@ func (c *Customer) onClose(dev int, m *wire.Close, now time.Time) {
 
 func (c *Customer) onError(dev int, m *wire.Error, now time.Time) {
 	env := c.env
+	if fatalCode(m.Code) {
+		c.links[dev].fatal = true
+	}
 	if dev == 0 && c.has(fPending) && m.ClientID == c.pendingCID {
-		c.flags &^= fPending
+		c.flags &^= fPending | fRetried | fEarly
 		if c.has(fMessage) {
 			env.Ledger.Acked(c.conv, m.ClientID, 0)
 		}

@@ -30,4 +30,26 @@
 // through the record.Ledger: sent, acked and received at every device,
 // including the transcript of an assignment and the replay after a
 // reconnect, so that lost, duplicated and reordered messages are counted.
+//
+// # Reconnects
+//
+// A link the server or the network ends (Dropped) is dialed again, always,
+// as a mobile app or an agent console does: after a delay drawn with full
+// jitter from a ceiling that starts at RedialBase and doubles with each
+// failed dial up to RedialMax (wall time; the draws come from Env.Rand, so
+// a run is reproducible). A dial that fails while the server is down is
+// counted as a failed attempt (record.LinkFailed), not an error. The new
+// link's hello names the last sequence received in each conversation the
+// user holds, per device. Once the first link is ready again the customer
+// sends again its pending request (it has at most one) with the same client
+// id and content; an agent says its status again, since a server does not
+// keep it across a restart, and sends again every message and close not yet
+// acknowledged. The ledger takes a request sent again as the same message,
+// and its latency is still measured from its intended time, so an outage
+// shows in the corrected latencies. What a crash may swallow that no resume
+// replays is recovered from what does come: an open stored before the drop
+// is acked again without its menu (the ready lists the conversation), an
+// assignment lost is learnt from the agent's first message, an agent's chat
+// whose assignment was lost is taken up from its ready. A scenario's own
+// kill step closes its links itself and reconnects when the step says.
 package behavior

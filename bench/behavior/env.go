@@ -103,6 +103,47 @@ func (e *Env) wall(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / e.Timescale)
 }
 
+// scen converts a span of wall time to scenario time.
+func (e *Env) scen(d time.Duration) time.Duration {
+	if e.Timescale <= 0 || e.Timescale == 1 {
+		return d
+	}
+	return time.Duration(float64(d) * e.Timescale)
+}
+
+// The reconnect backoff: after a link drops, or a dial fails, a client
+// dials again after a delay drawn uniformly from [0, ceiling) (full
+// jitter), where the ceiling starts at RedialBase and doubles with each
+// attempt that fails, up to RedialMax, in wall time. A ready resets it. The
+// draws come from Env.Rand, so a run stays reproducible for a seed.
+const (
+	RedialBase = 100 * time.Millisecond
+	RedialMax  = 2 * time.Second
+)
+
+// backoff draws the delay, in scenario time, before redial number attempt
+// (0 for the first after a drop).
+func (e *Env) backoff(attempt uint8) time.Duration {
+	ceiling := RedialMax
+	if attempt < 8 {
+		ceiling = min(RedialBase<<attempt, RedialMax)
+	}
+	return e.scen(time.Duration(e.Rand.Int64N(int64(ceiling))) + 1)
+}
+
+// fatalCode reports whether an error closing a connection says that the
+// client itself is wrong (a bad frame, no hello, refused credentials, ...):
+// dialing again would be refused the same way, so the client does not.
+// Shutdown, overload, idleness, rate limits and slow reading are worth a
+// redial.
+func fatalCode(c wire.Code) bool {
+	switch c {
+	case wire.CodeBadFrame, wire.CodeTooLarge, wire.CodeNotHello, wire.CodeAuth, wire.CodeDupHello, wire.CodeUnknownType, wire.CodeBadText:
+		return true
+	}
+	return false
+}
+
 // net records a network latency in wall time.
 func (e *Env) net(m record.Metric, intended, sent, done time.Time) {
 	e.Rec.RecordDurations(m, e.wall(done.Sub(intended)), e.wall(done.Sub(sent)))

@@ -99,6 +99,10 @@ type deskNet struct {
 	latency time.Duration
 	users   map[string][]*deskLink
 	drop    func(m wire.Msg) bool // if set, drops server messages it matches
+
+	links     map[*deskLink]struct{} // every link not closed
+	downUntil time.Time              // dials fail until then (after a cut)
+	cuts      int
 }
 
 type deskLink struct {
@@ -107,7 +111,33 @@ type deskLink struct {
 	dev    int
 	sess   desk.Session
 	hello  bool
-	closed bool
+	closed bool // no more traffic either way
+	gone   bool // closed by its actor: no Dropped
+}
+
+var errCut = errors.New("cut: the server crashed")
+
+// cut ends every link at once from the server's side, as a server that
+// crashes does: what is in flight either way is lost, each actor is told
+// its link dropped, and for down after the cut dials fail (after the
+// network latency, as a refused dial). The desk keeps its state, as a
+// server restarted on durable state.
+func (n *deskNet) cut(down time.Duration) {
+	n.cuts++
+	n.downUntil = n.clk.now.Add(down)
+	for l := range n.links {
+		delete(n.links, l)
+		if l.closed {
+			continue
+		}
+		l.closed = true
+		n.detach(l)
+		n.clk.call(n.clk.now, func() {
+			if !l.gone {
+				l.a.Dropped(l.dev, errCut)
+			}
+		})
+	}
 }
 
 func newDeskNet(t testing.TB, clk *vclock, latency time.Duration) *deskNet {
@@ -120,7 +150,7 @@ func newDeskNet(t testing.TB, clk *vclock, latency time.Duration) *deskNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &deskNet{clk: clk, d: d, latency: latency, users: map[string][]*deskLink{}}
+	n := &deskNet{clk: clk, d: d, latency: latency, users: map[string][]*deskLink{}, links: map[*deskLink]struct{}{}}
 	n.tick()
 	return n
 }
@@ -136,14 +166,29 @@ func (n *deskNet) tick() {
 }
 
 func (n *deskNet) Dial(a Actor, device int) (Link, error) {
-	return &deskLink{net: n, a: a, dev: device}, nil
+	l := &deskLink{net: n, a: a, dev: device}
+	if n.clk.now.Before(n.downUntil) {
+		// Refused: the link takes sends and fails after the latency.
+		n.clk.call(n.clk.now.Add(n.latency), func() {
+			if !l.gone && !l.closed {
+				l.closed = true
+				l.a.Dropped(l.dev, errCut)
+			}
+		})
+		return l, nil
+	}
+	n.links[l] = struct{}{}
+	return l, nil
 }
 
 var errLinkClosed = errors.New("link closed")
 
 func (l *deskLink) Send(m wire.Msg) error {
-	if l.closed {
+	if l.gone {
 		return errLinkClosed
+	}
+	if l.closed {
+		return nil // a refused dial or a cut link: lost, Dropped comes
 	}
 	frame := m.AppendFrame(nil)
 	l.net.clk.call(l.net.clk.now.Add(l.net.latency), func() { l.net.serve(l, frame) })
@@ -151,10 +196,12 @@ func (l *deskLink) Send(m wire.Msg) error {
 }
 
 func (l *deskLink) Close() error {
+	l.gone = true
 	if l.closed {
 		return nil
 	}
 	l.closed = true
+	delete(l.net.links, l)
 	l.net.detach(l)
 	return nil
 }
@@ -208,6 +255,10 @@ func (n *deskNet) serve(l *deskLink, frame []byte) {
 		n.d.Close(now, l.sess, m, &n.fx)
 	case *wire.AgentStatus:
 		n.d.AgentStatus(now, l.sess, m, &n.fx)
+	case *wire.Resume:
+		n.d.Resume(now, l.sess, m.Points, &n.fx)
+	case *wire.Ping:
+		n.deliver(l, (&wire.Pong{Nonce: m.Nonce}).AppendFrame(nil))
 	case *wire.Pong:
 	default:
 		panic(fmt.Sprintf("unexpected client message %s", m.Type()))

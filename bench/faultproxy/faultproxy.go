@@ -1,7 +1,9 @@
 // Package faultproxy is test infrastructure: a TCP proxy on loopback that
 // sits between swarmdesk clients and a real server and injects faults into
 // what the server sends, so that tests can prove the bench generator sees
-// stalls, lost, duplicated and reordered deliveries, and a capacity knee.
+// stalls, lost, duplicated and reordered deliveries, a capacity knee, and
+// a server that crashes (every connection cut at once, new ones refused for
+// a while).
 //
 // The proxy understands the wire protocol's framing (see
 // refserver/wire/PROTOCOL.md). It forwards client→server bytes unchanged,
@@ -106,6 +108,16 @@ type Config struct {
 	// as netem's delay; added to SlowDelay when both apply). It models a
 	// uniformly slower server, as a regression test needs.
 	Delay time.Duration
+
+	// CutEvery >0: every CutEvery (the first CutEvery after Start), the
+	// proxy closes every connection at once, as a server that crashed:
+	// what it holds for a client and what a client sent that it had not
+	// yet forwarded are lost, and both sides see the connection end. For
+	// CutFor after the cut it does not listen, so dials are refused, as
+	// while a crashed server restarts; then it listens again on the same
+	// address. The server behind keeps its state, as a server restarted
+	// on durable state would. CutFor must be shorter than CutEvery.
+	CutEvery, CutFor time.Duration
 }
 
 // Stats counts what the proxy did.
@@ -118,13 +130,15 @@ type Stats struct {
 	// the frame was actually reordered).
 	Dropped, Duplicated, Swapped int64
 	Delayed                      int64 // frames delayed by Delay or SlowDelay
+	Cuts                         int64 // cuts done (CutEvery)
+	CutConns                     int64 // connections closed by the cuts
 }
 
 // Proxy is a running fault-injecting proxy. Its methods are safe for
 // concurrent use.
 type Proxy struct {
 	cfg   Config
-	ln    net.Listener
+	addr  string // the address listened on, kept across cuts
 	start time.Time
 
 	ctx    context.Context // cancelled by Close: aborts dials
@@ -132,6 +146,7 @@ type Proxy struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
+	ln     net.Listener // nil while cut
 	closed bool
 	conns  map[*conn]struct{}
 
@@ -141,6 +156,7 @@ type Proxy struct {
 
 	accepted, open, customers             atomic.Int64
 	dropped, duplicated, swapped, delayed atomic.Int64
+	cuts, cutConns                        atomic.Int64
 }
 
 // Start validates cfg, listens, and accepts connections in a goroutine. It
@@ -157,14 +173,102 @@ func Start(cfg Config) (*Proxy, error) {
 	p := &Proxy{
 		cfg:    cfg,
 		ln:     ln,
+		addr:   ln.Addr().String(),
 		start:  time.Now(),
 		ctx:    ctx,
 		cancel: cancel,
 		conns:  make(map[*conn]struct{}),
 	}
 	p.wg.Add(1)
-	go p.accept()
+	go p.accept(ln)
+	if cfg.CutEvery > 0 {
+		p.wg.Add(1)
+		go p.cutter()
+	}
 	return p, nil
+}
+
+// relistenFor bounds how long the proxy tries to listen again after a cut.
+const relistenFor = 5 * time.Second
+
+// cutter cuts every connection every CutEvery and listens again CutFor
+// later, until Close.
+func (p *Proxy) cutter() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.cfg.CutEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.cut()
+		if p.cfg.CutFor > 0 {
+			select {
+			case <-p.ctx.Done():
+				return
+			case <-time.After(p.cfg.CutFor):
+			}
+		}
+		if !p.relisten() {
+			return
+		}
+	}
+}
+
+// cut stops listening and closes every connection at once.
+func (p *Proxy) cut() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	ln := p.ln
+	p.ln = nil
+	conns := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	p.cuts.Add(1)
+	p.cutConns.Add(int64(len(conns)))
+	if ln != nil {
+		_ = ln.Close()
+	}
+	for _, c := range conns {
+		c.shutdown()
+	}
+}
+
+// relisten listens again on the proxy's address, trying for a while if
+// the address cannot be bound at once; it reports false once the proxy is
+// closed or the address cannot be had.
+func (p *Proxy) relisten() bool {
+	deadline := time.Now().Add(relistenFor)
+	for {
+		ln, err := net.Listen("tcp", p.addr)
+		if err == nil {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.closed {
+				_ = ln.Close()
+				return false
+			}
+			p.ln = ln
+			p.wg.Add(1)
+			go p.accept(ln)
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-p.ctx.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // normalize checks cfg and fills in defaults.
@@ -199,6 +303,7 @@ func (cfg *Config) normalize() error {
 		{"SwapEvery", int64(cfg.SwapEvery)}, {"SwapWait", int64(cfg.SwapWait)},
 		{"SlowAbove", int64(cfg.SlowAbove)}, {"SlowDelay", int64(cfg.SlowDelay)},
 		{"Delay", int64(cfg.Delay)},
+		{"CutEvery", int64(cfg.CutEvery)}, {"CutFor", int64(cfg.CutFor)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("faultproxy: negative %s", f.name)
@@ -206,6 +311,9 @@ func (cfg *Config) normalize() error {
 	}
 	if cfg.stalling() && cfg.StallFor >= cfg.StallEvery {
 		return fmt.Errorf("faultproxy: StallFor %v is not shorter than StallEvery %v", cfg.StallFor, cfg.StallEvery)
+	}
+	if cfg.CutFor > 0 && cfg.CutFor >= cfg.CutEvery {
+		return fmt.Errorf("faultproxy: CutFor %v is not shorter than CutEvery %v", cfg.CutFor, cfg.CutEvery)
 	}
 	return nil
 }
@@ -225,8 +333,9 @@ func checkLoopback(hostport string) error {
 	return nil
 }
 
-// Addr returns the address the proxy listens on, host:port.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+// Addr returns the address the proxy listens on, host:port (the same
+// after a cut).
+func (p *Proxy) Addr() string { return p.addr }
 
 // Stats returns the proxy's counters.
 func (p *Proxy) Stats() Stats {
@@ -239,6 +348,8 @@ func (p *Proxy) Stats() Stats {
 		Duplicated: p.duplicated.Load(),
 		Swapped:    p.swapped.Load(),
 		Delayed:    p.delayed.Load(),
+		Cuts:       p.cuts.Load(),
+		CutConns:   p.cutConns.Load(),
 	}
 }
 
@@ -249,11 +360,13 @@ func (p *Proxy) Close() error {
 	p.closeOnce.Do(func() {
 		p.closedAt.Store(time.Now().UnixNano())
 		p.cancel()
-		if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-			p.closeErr = fmt.Errorf("faultproxy: close listener: %w", err)
-		}
 		p.mu.Lock()
 		p.closed = true
+		if p.ln != nil {
+			if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				p.closeErr = fmt.Errorf("faultproxy: close listener: %w", err)
+			}
+		}
 		conns := make([]*conn, 0, len(p.conns))
 		for c := range p.conns {
 			conns = append(conns, c)
@@ -302,10 +415,11 @@ func (p *Proxy) stallEnd(now time.Time) time.Time {
 	return now.Add(p.cfg.StallFor - into)
 }
 
-func (p *Proxy) accept() {
+// accept accepts connections on ln until it is closed (by Close or a cut).
+func (p *Proxy) accept(ln net.Listener) {
 	defer p.wg.Done()
 	for {
-		client, err := p.ln.Accept()
+		client, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || p.ctx.Err() != nil {
 				return

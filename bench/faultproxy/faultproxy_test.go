@@ -16,6 +16,7 @@ import (
 
 	"github.com/swarmdesk/swarmdesk/bench/faultproxy"
 	rt "github.com/swarmdesk/swarmdesk/refserver/refservertest"
+	"github.com/swarmdesk/swarmdesk/refserver/server"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
@@ -39,9 +40,9 @@ func TestMain(m *testing.M) {
 
 // newServer starts a refserver that is closed in the background when the
 // test ends (after the proxy, which the test closes first).
-func newServer(t *testing.T) *rt.Server {
+func newServer(t *testing.T, opts ...rt.Option) *rt.Server {
 	t.Helper()
-	srv := rt.NewServer()
+	srv := rt.NewServer(opts...)
 	t.Cleanup(func() {
 		closing.Add(1)
 		go func() {
@@ -490,7 +491,9 @@ func TestSwapWait(t *testing.T) {
 func TestStall(t *testing.T) {
 	t.Parallel()
 	const every, stall = 300 * time.Millisecond, 200 * time.Millisecond
-	srv := newServer(t)
+	// Pings back to back pass refserver's per-connection rate limit
+	// (error 109), which is not what is tested here.
+	srv := newServer(t, rt.WithServerConfig(func(c *server.Config) { c.RateLimit = 0 }))
 	before := time.Now()
 	p := must(faultproxy.Start(faultproxy.Config{Target: srv.Addr, StallEvery: every, StallFor: stall}))
 	defer p.Close()
@@ -594,6 +597,7 @@ func TestRefusesNonLoopback(t *testing.T) {
 		{Target: "127.0.0.1:7400", Listen: "0.0.0.0:0"},
 		{Target: "127.0.0.1:7400", DropEvery: -1},
 		{Target: "127.0.0.1:7400", StallEvery: time.Second, StallFor: time.Second},
+		{Target: "127.0.0.1:7400", CutEvery: time.Second, CutFor: time.Second},
 	} {
 		if p, err := faultproxy.Start(cfg); err == nil {
 			p.Close()
@@ -643,4 +647,50 @@ func TestClose(t *testing.T) {
 	if _, err := rt.Dial(p.Addr()); err == nil {
 		t.Fatal("dialled the proxy after Close")
 	}
+}
+
+// TestCut: every CutEvery the proxy closes every connection at once, then
+// refuses dials for CutFor, then listens again on the same address; the
+// server behind keeps its state, so a customer who reconnects resumes its
+// conversation.
+func TestCut(t *testing.T) {
+	t.Parallel()
+	p := setup(t, faultproxy.Config{CutEvery: time.Second, CutFor: 200 * time.Millisecond})
+	c := connect(t, p.Addr(), wire.RoleCustomer, "cut", "phone")
+	conv := openChat(t, c)
+	var err error
+	for err == nil {
+		_, err = c.Next()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = nil // still before the cut
+		}
+	}
+	waitFor(t, "the cut connection to close", func() bool { return p.Stats().Open == 0 })
+	if st := p.Stats(); st.Cuts != 1 || st.CutConns != 1 {
+		t.Fatalf("after the first cut: %+v", p.Stats())
+	}
+	// Refused while cut, then back on the same address.
+	refused := false
+	var again *rt.Client
+	var ready *wire.Ready
+	waitFor(t, "the proxy to listen again", func() bool {
+		c2, r, err := rt.Connect(p.Addr(), wire.RoleCustomer, tenant, "cut", "phone", wire.ResumePoint{Conv: conv, Seq: 0})
+		if err != nil {
+			refused = true
+			return false
+		}
+		again, ready = c2, r
+		return true
+	})
+	defer again.Close()
+	if !refused {
+		t.Log("the redial came after the proxy listened again (no refusal seen)")
+	}
+	if len(ready.Convs) != 1 || ready.Convs[0].Conv != conv {
+		t.Fatalf("ready after the cut %+v, want conversation %d", ready, conv)
+	}
+	if d := must(rt.Expect[*wire.Delivery](again)); d.Conv != conv || d.Seq != 1 {
+		t.Fatalf("resume replayed %+v, want the greeting", d)
+	}
+	waitFor(t, "a second cut", func() bool { return p.Stats().Cuts >= 2 })
 }

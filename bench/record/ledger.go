@@ -362,6 +362,25 @@ func (l *Ledger) Counts() reports.Messages {
 	return out
 }
 
+// Unacked returns how many messages are sent and not yet acknowledged now:
+// the messages in flight that a crash of the server puts at risk.
+func (l *Ledger) Unacked() int64 {
+	var n int64
+	for i := range l.stripes {
+		s := &l.stripes[i]
+		s.mu.Lock()
+		for _, c := range s.convs {
+			for _, m := range c.msgs {
+				if m.seq == 0 {
+					n++
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
 // InFlight returns how many messages and conversations the Ledger holds:
 // what its memory is proportional to.
 func (l *Ledger) InFlight() (messages, conversations int) {

@@ -179,6 +179,20 @@ func inOrderTo(device, from, to uint64) []step {
 	return out
 }
 
+// TestLedgerUnacked counts the messages sent and not yet acknowledged, a
+// retry once; an acknowledged or refused one is no longer counted.
+func TestLedgerUnacked(t *testing.T) {
+	l := NewLedger()
+	run(t, l, cat(members, sent(phone, 101), sent(phone, 102), sent(phone, 102), sent(web, 103)))
+	if n := l.Unacked(); n != 3 {
+		t.Fatalf("%d unacked, want 3", n)
+	}
+	run(t, l, cat(ack(101, 1), ack(102, 0)))
+	if n := l.Unacked(); n != 1 {
+		t.Fatalf("%d unacked after an ack and a refusal, want 1", n)
+	}
+}
+
 func TestLedgerDeliveryTimes(t *testing.T) {
 	l := NewLedger()
 	intended, at := t0, t0.Add(3*time.Millisecond)

@@ -262,6 +262,18 @@ func (r *Recorder) closeAgents(now time.Time) {
 	}
 }
 
+// Links returns, live, how many links of the run are down (dropped and
+// not back yet) and how many have dropped so far, summed over the shards.
+func (r *Recorder) Links() (down, dropped int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.shards {
+		down += s.down.Load()
+		dropped += s.drops.Load()
+	}
+	return down, dropped
+}
+
 // Summary returns metric m's corrected (or, with raw, uncorrected) summary
 // over the intervals ended so far: the live "p99 so far".
 func (r *Recorder) Summary(m Metric, raw bool) (reports.Summary, error) {
@@ -308,6 +320,11 @@ func (r *Recorder) Result(run reports.Run) (*reports.Result, error) {
 		res.Errors = nil
 	}
 	t := &r.total
+	if l := t.links; l != [numLinkEvents]int64{} {
+		res.Reconnects = &reports.Reconnects{
+			Dropped: l[LinkDropped], Attempts: l[LinkRedial], Failed: l[LinkFailed], Resumed: l[LinkResumed],
+		}
+	}
 	for _, m := range Metrics() {
 		var l reports.Latency
 		var err error

@@ -599,6 +599,38 @@ func TestSessionsErrorsGauges(t *testing.T) {
 	}
 }
 
+// TestLinks: link events add up over shards into the result's reconnects,
+// drops and the down gauge are live, and a run without a drop has no
+// reconnects section.
+func TestLinks(t *testing.T) {
+	r := newRecorder(t, DefaultConfig())
+	a, b := r.NewShard(), r.NewShard()
+	for _, ev := range []LinkEvent{LinkDropped, LinkRedial, LinkFailed, LinkRedial, LinkResumed} {
+		a.Link(ev)
+	}
+	b.Link(LinkDropped)
+	a.AddDown(1)
+	b.AddDown(1)
+	if down, dropped := r.Links(); down != 2 || dropped != 2 {
+		t.Errorf("live: %d down, %d dropped; want 2 and 2", down, dropped)
+	}
+	a.AddDown(-1)
+	b.AddDown(-1)
+	if down, _ := r.Links(); down != 0 {
+		t.Errorf("%d down after both came back", down)
+	}
+	res := closeResult(t, r, t0.Add(time.Second))
+	if want := (reports.Reconnects{Dropped: 2, Attempts: 2, Failed: 1, Resumed: 1}); res.Reconnects == nil || *res.Reconnects != want {
+		t.Errorf("reconnects %+v, want %+v", res.Reconnects, want)
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("link events counted as errors: %v", res.Errors)
+	}
+	if res := closeResult(t, newRecorder(t, DefaultConfig()), t0.Add(time.Second)); res.Reconnects != nil {
+		t.Errorf("reconnects %+v without a drop", res.Reconnects)
+	}
+}
+
 // TestAgentConcurrency checks the time-weighted distribution of concurrent
 // chats and the reply latency bucketed by concurrency.
 func TestAgentConcurrency(t *testing.T) {

@@ -22,6 +22,8 @@ type Shard struct {
 
 	conns  atomic.Int64
 	queued atomic.Int64
+	down   atomic.Int64 // links dropped and not yet back
+	drops  atomic.Int64 // links dropped so far
 
 	lowest, highest int64
 	digits          int
@@ -52,6 +54,7 @@ type counts struct {
 	late       int64
 	dropped    int64
 	sessions   [numSessionEvents]int64
+	links      [numLinkEvents]int64
 	errors     map[string]int64
 	errorCount int64
 }
@@ -66,6 +69,9 @@ func (c *counts) take(src *counts) {
 	c.dropped += src.dropped
 	for i, n := range src.sessions {
 		c.sessions[i] += n
+	}
+	for i, n := range src.links {
+		c.links[i] += n
 	}
 	for code, n := range src.errors {
 		c.errors[code] += n
@@ -186,6 +192,41 @@ func (s *Shard) Error(code string) {
 	b.errorCount++
 	s.ph.exit(e)
 }
+
+// LinkEvent is a step in a simulated connection's way back after the
+// server or the network ended it (reports.Reconnects).
+type LinkEvent uint8
+
+// The link events.
+const (
+	// LinkDropped is a connection that had said hello ended by the server
+	// or the network, not by its client.
+	LinkDropped LinkEvent = iota
+	// LinkRedial is a dial made to replace a dropped or failed connection.
+	LinkRedial
+	// LinkFailed is a dial that ended before the server's ready.
+	LinkFailed
+	// LinkResumed is a redial that reached ready.
+	LinkResumed
+
+	numLinkEvents = iota
+)
+
+// Link counts a link event. A LinkDropped also counts in Drops at once.
+func (s *Shard) Link(ev LinkEvent) {
+	if ev == LinkDropped {
+		s.drops.Add(1)
+	}
+	e := s.ph.enter()
+	s.bufs[s.active.Load()].links[ev]++
+	s.ph.exit(e)
+}
+
+// AddDown adds delta to the number of this shard's links that were
+// dropped and are not back yet (reconnected, and caught up with what they
+// missed): +1 when one drops, -1 when it is back or its client gives it
+// up.
+func (s *Shard) AddDown(delta int64) { s.down.Add(delta) }
 
 // AddConnections adds delta (negative when closing) to the number of
 // simulated connections this shard holds open.

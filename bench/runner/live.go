@@ -42,6 +42,8 @@ func startLive(addr string, rt *swarm.Runtime, rec *record.Recorder) (*live, err
 	set := metrics.NewSet()
 	set.NewGauge("bench_connections", func() float64 { return float64(rt.Stats().Open) })
 	set.NewGauge("bench_dial_errors", func() float64 { return float64(rt.Stats().DialErrors) })
+	set.NewGauge("bench_connections_down", func() float64 { down, _ := rec.Links(); return float64(down) })
+	set.NewGauge("bench_connections_dropped", func() float64 { _, dropped := rec.Links(); return float64(dropped) })
 	set.NewGauge("bench_sessions_started", func() float64 { return float64(l.arrived.Load()) })
 	set.NewGauge("bench_sessions_finished", func() float64 { return float64(l.ending.Load()) })
 	counts := func(pick func(sent, delivered, lost, dup, reord int64) int64) func() float64 {

@@ -82,6 +82,15 @@ func counter(name string, res *reports.Result) (int64, bool) {
 			n += c
 		}
 		return n, true
+	case "disconnects", "reconnects":
+		rc := res.Reconnects
+		if rc == nil {
+			return 0, true
+		}
+		if name == "disconnects" {
+			return rc.Dropped, true
+		}
+		return rc.Resumed, true
 	case "sessions":
 		return res.Sessions.Started, true
 	case "bot_resolved":

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +94,15 @@ type Options struct {
 	// FindMax, when not nil, makes Run search for the highest load that
 	// meets every objective instead of playing the scenario once.
 	FindMax *FindMaxOptions
+	// Durability is the embedded server's --durability: none (the
+	// default), batch or sync. With batch or sync the server stores in
+	// OutDir/data (emptied first).
+	Durability string
+	// Chaos, when not nil, kills the embedded server on a schedule and
+	// restarts it on the same data directory and address (a crash test).
+	// It needs the embedded server (no Target) and is not combined with
+	// FindMax; the durability defaults to sync.
+	Chaos *Chaos
 }
 
 // ResultFile is the name of the result document in Options.OutDir.
@@ -124,6 +134,28 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	name := opts.Scenario
 	if name == "" {
 		name = DefaultScenario
+	}
+	if opts.Durability != "" && opts.Target != "" {
+		return nil, fmt.Errorf("%w: --durability sets the embedded server's store; the server at --target is not bench's to configure", ErrSetup)
+	}
+	if opts.Chaos != nil {
+		switch {
+		case opts.Target != "":
+			return nil, fmt.Errorf("%w: --chaos %s kills and restarts the embedded server; bench cannot restart a server it did not start (run without --target)", ErrChaos, opts.Chaos)
+		case opts.FindMax != nil:
+			return nil, fmt.Errorf("%w: --chaos and --find-max do not go together: the search compares loads on a healthy server", ErrChaos)
+		case opts.Chaos.Fault != FaultKillServer || opts.Chaos.Every <= 0:
+			return nil, fmt.Errorf("%w: %s: want %s:EVERY with EVERY > 0", ErrChaos, opts.Chaos, FaultKillServer)
+		}
+		if opts.Durability == "" {
+			opts.Durability = "sync"
+		}
+	}
+	if opts.Durability == "" {
+		opts.Durability = "none"
+	}
+	if err := checkDurability(opts.Durability); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	sc, err := scenario.LoadWith(name, opts.Overrides)
 	if err != nil {
@@ -164,6 +196,13 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		if len(sc.Tenants) > 0 && sc.Tenants[0].File != "" {
 			args = append(args, "--config", sc.Path(sc.Tenants[0].File))
 		}
+		if opts.Durability != "none" {
+			data := filepath.Join(dir, "data")
+			if err := os.RemoveAll(data); err != nil {
+				return nil, fmt.Errorf("%w: emptying the server's data directory: %w", ErrSetup, err)
+			}
+			args = append(args, "--data-dir", data, "--durability", opts.Durability)
+		}
 		srv, err = child.Start(bin, args...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
@@ -171,7 +210,13 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		defer func() { _ = srv.Stop() }()
 		addr = srv.Addr
 		target = "embedded refserver " + addr
-		fmt.Fprintf(out, "started embedded refserver (pid %d) on %s\n", srv.Pid(), addr)
+		fmt.Fprintf(out, "started embedded refserver (pid %d) on %s, durability %s\n", srv.Pid(), addr, opts.Durability)
+		if opts.Chaos != nil {
+			fmt.Fprintf(out, "chaos: %s: SIGKILL every %v, restarted on the same address and data directory\n", opts.Chaos.Fault, opts.Chaos.Every)
+			if opts.Durability == "none" {
+				fmt.Fprintf(out, "note: --durability none: a killed server forgets everything; expect lost and unacked messages\n")
+			}
+		}
 	}
 	if opts.FindMax != nil {
 		return findMax(ctx, sc, corpus, opts, dir, addr, target, srv, out)
@@ -326,6 +371,11 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		}
 	}
 	defer stopBC()
+	var chaos *chaosRun
+	if opts.Chaos != nil && srv != nil {
+		chaos = startChaos(*opts.Chaos, sc.WallDuration(), start, srv, rec, rt, out)
+		defer chaos.finish()
+	}
 	sched := sc.Schedule()
 	fmt.Fprintf(out, "playing %s: %d agents, %d customers over %v of scenario time at %gx (%v wall), against %s\n",
 		sc.Name, agents, total, time.Duration(sc.Duration), sc.Timescale, sc.WallDuration().Round(time.Millisecond), target)
@@ -387,6 +437,13 @@ loop:
 		}
 	}
 	elapsed := time.Since(wallStart)
+	var (
+		kills []reports.ChaosKill
+		pids  []int
+	)
+	if chaos != nil {
+		kills, pids = chaos.finish()
+	}
 	var lag time.Duration
 	for _, lp := range loops {
 		lag = max(lag, lp.MaxTimerLag())
@@ -428,6 +485,8 @@ loop:
 		res.Generator.BytesPerConnection = float64(genPeak-genRSS0) / float64(peakOpen)
 	}
 	switch {
+	case srv != nil && len(pids) > 1:
+		res.Server.Source = fmt.Sprintf("pids %s (%d incarnations: cpu summed, peak rss the largest)", joinInts(pids), len(pids))
 	case srv != nil:
 		res.Server.Source = fmt.Sprintf("pid %d", srv.Pid())
 	case opts.ServerMetrics != "":
@@ -441,6 +500,19 @@ loop:
 	} else if srv != nil || opts.ServerMetrics != "" {
 		res.Server.Source += ": last sample failed: " + err.Error()
 	}
+	if chaos != nil {
+		// The incarnations killed are gone from /proc: their peaks come
+		// from their exit status.
+		if peak, err := srv.PeakRSS(); err == nil {
+			res.Server.PeakRSSBytes = max(res.Server.PeakRSSBytes, peak)
+		}
+		res.Chaos = chaosResult(*opts.Chaos, opts.Durability, kills)
+		for i, k := range kills {
+			if k.Error != "" {
+				res.Invalidate(fmt.Sprintf("chaos: the server could not be restarted after kill %d: %s", i+1, k.Error))
+			}
+		}
+	}
 	res.Objectives = Evaluate(sc, res)
 	if lag > 0 {
 		fmt.Fprintf(out, "done in %v; max timer lag %v\n", elapsed.Round(time.Millisecond), lag.Round(time.Microsecond))
@@ -449,6 +521,15 @@ loop:
 		return res, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	return res, nil
+}
+
+// joinInts joins numbers with commas.
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // syncWriter serialises writes to w.
@@ -493,8 +574,12 @@ func progress(w io.Writer, elapsed time.Duration, sched scenario.Schedule, off t
 	if s, err := rec.Summary(record.Delivery, false); err == nil && s.Count > 0 {
 		p99 = fmt.Sprintf("%.1fms", s.P99Ms)
 	}
-	fmt.Fprintf(w, "%6.1fs %-8s sessions started %d/%d finished %d  conns %d  msgs sent %d delivered %d  delivery p99 %s  errors %d\n",
-		elapsed.Seconds(), phase, arrived, total, done, st.Open, m.Sent, m.Delivered, p99, st.DialErrors+m.Lost+m.Duplicated+m.Reordered)
+	drops := ""
+	if down, dropped := rec.Links(); dropped > 0 {
+		drops = fmt.Sprintf("  dropped %d (down %d)", dropped, down)
+	}
+	fmt.Fprintf(w, "%6.1fs %-8s sessions started %d/%d finished %d  conns %d%s  msgs sent %d delivered %d  delivery p99 %s  lost+dup+reordered %d\n",
+		elapsed.Seconds(), phase, arrived, total, done, st.Open, drops, m.Sent, m.Delivered, p99, m.Lost+m.Duplicated+m.Reordered)
 }
 
 // peakRSSSelf returns this process's peak resident set (VmHWM), or floor if

@@ -47,6 +47,12 @@ func Summary(w io.Writer, res *reports.Result) error {
 		s.Started, s.BotResolved, s.ToHuman, s.Abandoned, s.Completed)
 	fmt.Fprintf(w, "agents    %d, max concurrent chats %d, mean %.2f\n", res.Agents.Count, res.Agents.MaxConcurrent, res.Agents.MeanConcurrent)
 	fmt.Fprintf(w, "actions   started %d  late %d  dropped %d\n", res.Actions.Started, res.Actions.Late, res.Actions.Dropped)
+	if rc := res.Reconnects; rc != nil {
+		fmt.Fprintf(w, "reconnects  connections dropped %d  redials %d (failed %d)  resumed %d\n", rc.Dropped, rc.Attempts, rc.Failed, rc.Resumed)
+	}
+	if ch := res.Chaos; ch != nil {
+		chaosSummary(w, ch)
+	}
 	if len(res.Errors) > 0 {
 		codes := make([]string, 0, len(res.Errors))
 		for c := range res.Errors {
@@ -107,3 +113,26 @@ func Summary(w io.Writer, res *reports.Result) error {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// chaosSummary writes the kills of a crash test: per kill the messages in
+// flight and the two recoveries, the server's and the clients'.
+func chaosSummary(w io.Writer, ch *reports.Chaos) {
+	fmt.Fprintf(w, "chaos     %s every %gs, durability %s: %d kills, %d messages in flight at them; server restart max %.0fms, clients back max %.0fms",
+		ch.Fault, ch.EveryS, ch.Durability, ch.Count, ch.InFlight, 1000*ch.MaxServerRestartS, 1000*ch.MaxClientsResumedS)
+	if ch.NotResumed > 0 {
+		fmt.Fprintf(w, " (%d kills without every client back)", ch.NotResumed)
+	}
+	fmt.Fprintln(w)
+	for i, k := range ch.Kills {
+		fmt.Fprintf(w, "  kill %d at %6.1fs  pid %d -> %d  in flight %d  connections %d  server restart %.0fms", i+1, k.AtS, k.Pid, k.NewPid, k.InFlight, k.Connections, 1000*k.ServerRestartS)
+		switch {
+		case k.Error != "":
+			fmt.Fprintf(w, "  restart failed: %s", k.Error)
+		case k.Resumed:
+			fmt.Fprintf(w, "  clients back %.0fms", 1000*k.ClientsResumedS)
+		default:
+			fmt.Fprint(w, "  clients not all back")
+		}
+		fmt.Fprintln(w)
+	}
+}

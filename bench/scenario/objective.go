@@ -81,6 +81,8 @@ var metrics = []Metric{
 	{Name: "reordered", Kind: Counter, Doc: "receipts of a sequence lower than one the device already had"},
 	{Name: "unacked", Kind: Counter, Base: "sent", Doc: "messages the server never acknowledged"},
 	{Name: "errors", Kind: Counter, Doc: "protocol and client errors of every code"},
+	{Name: "disconnects", Kind: Counter, Doc: "connections the server or the network ended; each client dials again (not an error)"},
+	{Name: "reconnects", Kind: Counter, Doc: "redials that reached ready, resuming the client's conversations"},
 	{Name: "sessions", Kind: Counter, Doc: "sessions (conversations) started"},
 	{Name: "bot_resolved", Kind: Counter, Base: "sessions", Doc: "sessions the bot ended without a person"},
 	{Name: "to_human", Kind: Counter, Base: "sessions", Doc: "sessions handed to a human agent"},

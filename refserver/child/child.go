@@ -2,6 +2,10 @@
 // memory are its own (DESIGN.md §5), and reads its usage from /proc. It
 // imports nothing of the server: bench's embedded default and the tests
 // that measure the server from outside both use it.
+//
+// A Process can be killed (SIGKILL, as a crash) and restarted on the same
+// addresses, any number of times: its usage then covers every incarnation,
+// CPU summed and peak memory the largest.
 package child
 
 import (
@@ -14,8 +18,23 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+)
+
+// ErrNotRunning is returned by the methods of a Process that need a running
+// server between a Kill and a successful Restart.
+var ErrNotRunning = errors.New("refserver not running")
+
+// startTimeout bounds how long a start waits for the serving line.
+const startTimeout = 20 * time.Second
+
+// rebindFor bounds how long Restart keeps trying when the old incarnation's
+// addresses cannot be bound yet; rebindPause is the pause between tries.
+const (
+	rebindFor   = 10 * time.Second
+	rebindPause = 50 * time.Millisecond
 )
 
 // Build compiles refserver into dir and returns the binary's path.
@@ -29,16 +48,39 @@ func Build(dir string) (string, error) {
 }
 
 // Process is a refserver running as a child process, so that its CPU and
-// memory are its own and can be read from /proc.
+// memory are its own and can be read from /proc. Its methods are safe for
+// concurrent use, but Kill, Restart and Stop are meant to be called from one
+// goroutine at a time.
 type Process struct {
-	// Addr is the long-connection address, host:port.
+	// Addr is the long-connection address, host:port. A restart keeps it.
 	Addr string
-	// AdminURL is the admin endpoint's base URL, http://host:port.
+	// AdminURL is the admin endpoint's base URL, http://host:port. A
+	// restart keeps it.
 	AdminURL string
 
+	bin   string
+	args  []string // the caller's extra arguments
+	admin string   // the admin endpoint's host:port
+
+	mu       sync.Mutex
+	cur      *incarnation // nil between Kill and Restart
+	pastCPU  time.Duration
+	pastPeak int64
+	starts   int
+}
+
+// incarnation is one run of the binary.
+type incarnation struct {
 	cmd  *exec.Cmd
-	done chan error
+	done chan error // receives cmd.Wait's result once
 	tail *strings.Builder
+	mu   sync.Mutex // guards tail
+}
+
+func (in *incarnation) output() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.tail.String()
 }
 
 var servingLine = regexp.MustCompile(`msg="refserver serving" listen=(\S+) admin=(\S+)`)
@@ -46,48 +88,101 @@ var servingLine = regexp.MustCompile(`msg="refserver serving" listen=(\S+) admin
 // Start runs the refserver binary bin on free loopback ports with
 // the extra args, and waits until it serves.
 func Start(bin string, args ...string) (*Process, error) {
-	args = append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}, args...)
-	cmd := exec.Command(bin, args...)
+	in, addr, admin, err := launch(bin, "127.0.0.1:0", "127.0.0.1:0", args)
+	if err != nil {
+		return nil, err
+	}
+	return &Process{Addr: addr, AdminURL: "http://" + admin, bin: bin, args: args, admin: admin, cur: in, starts: 1}, nil
+}
+
+// launch starts bin listening on listen and admin, and waits for its
+// serving line, which says the addresses it bound.
+func launch(bin, listen, admin string, args []string) (*incarnation, string, string, error) {
+	all := append([]string{"--listen", listen, "--admin", admin}, args...)
+	cmd := exec.Command(bin, all...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, fmt.Errorf("start refserver: %w", err)
+		return nil, "", "", fmt.Errorf("start refserver: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start refserver: %w", err)
+		return nil, "", "", fmt.Errorf("start refserver: %w", err)
 	}
-	p := &Process{cmd: cmd, done: make(chan error, 1), tail: &strings.Builder{}}
+	in := &incarnation{cmd: cmd, done: make(chan error, 1), tail: &strings.Builder{}}
 	found := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			if p.tail.Len() < 64<<10 {
-				p.tail.WriteString(line + "\n")
+			in.mu.Lock()
+			if in.tail.Len() < 64<<10 {
+				in.tail.WriteString(line + "\n")
 			}
+			in.mu.Unlock()
 			if m := servingLine.FindStringSubmatch(line); m != nil {
-				found <- [2]string{m[1], m[2]}
+				select {
+				case found <- [2]string{m[1], m[2]}:
+				default:
+				}
 			}
 		}
-		p.done <- cmd.Wait()
+		in.done <- cmd.Wait()
 	}()
+	timeout := time.NewTimer(startTimeout)
+	defer timeout.Stop()
 	select {
 	case a := <-found:
-		p.Addr, p.AdminURL = a[0], "http://"+a[1]
-		return p, nil
-	case err := <-p.done:
-		return nil, fmt.Errorf("refserver exited before serving: %v: %s", err, p.tail.String())
-	case <-time.After(20 * time.Second):
+		return in, a[0], a[1], nil
+	case err := <-in.done:
+		in.done <- err // for whoever waits next
+		return nil, "", "", fmt.Errorf("refserver exited before serving: %v: %s", err, in.output())
+	case <-timeout.C:
 		_ = cmd.Process.Kill()
-		return nil, errors.New("refserver did not report serving within 20s")
+		return nil, "", "", fmt.Errorf("refserver did not report serving within %v", startTimeout)
 	}
 }
 
-// Pid returns the child's process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+// Pid returns the current incarnation's process id, or 0 between a Kill and
+// a Restart.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return 0
+	}
+	return p.cur.cmd.Process.Pid
+}
 
-// Usage reads the child's CPU time (user+system) and resident memory.
+// Starts returns how many times the binary was started: 1, plus one per
+// successful Restart.
+func (p *Process) Starts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starts
+}
+
+// Usage reads the server's CPU time (user+system), summed over every
+// incarnation so far, and the current incarnation's resident memory.
 func (p *Process) Usage() (cpu time.Duration, rss int64, err error) {
-	return ProcUsage(p.Pid())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return p.pastCPU, 0, fmt.Errorf("usage: %w", ErrNotRunning)
+	}
+	cpu, rss, err = ProcUsage(p.cur.cmd.Process.Pid)
+	return p.pastCPU + cpu, rss, err
+}
+
+// PeakRSS returns the largest peak resident set of every incarnation so
+// far: the ones that ended from their exit status, the running one from
+// /proc.
+func (p *Process) PeakRSS() (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return p.pastPeak, nil
+	}
+	peak, err := PeakRSS(p.cur.cmd.Process.Pid)
+	return max(peak, p.pastPeak), err
 }
 
 // ProcUsage reads a process's CPU time (user+system) and resident set
@@ -131,19 +226,90 @@ func PeakRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("read peak rss of %d: no VmHWM in /proc/%d/status", pid, pid)
 }
 
+// Kill ends the server with SIGKILL, as a crash: no shutdown, no flush. It
+// waits until the process is gone and adds its CPU time and peak memory to
+// the totals Usage and PeakRSS report. It returns the killed process's id.
+func (p *Process) Kill() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in := p.cur
+	if in == nil {
+		return 0, fmt.Errorf("kill: %w", ErrNotRunning)
+	}
+	pid := in.cmd.Process.Pid
+	// The last reading before the kill, in case the exit status has none.
+	lastCPU, _, _ := ProcUsage(pid)
+	lastPeak, _ := PeakRSS(pid)
+	if err := in.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return pid, fmt.Errorf("kill refserver %d: %w", pid, err)
+	}
+	select {
+	case err := <-in.done:
+		in.done <- err
+	case <-time.After(startTimeout):
+		return pid, fmt.Errorf("kill refserver %d: still running %v after SIGKILL", pid, startTimeout)
+	}
+	p.cur = nil
+	cpu, peak := lastCPU, lastPeak
+	if ps := in.cmd.ProcessState; ps != nil {
+		cpu = max(cpu, ps.UserTime()+ps.SystemTime())
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			peak = max(peak, ru.Maxrss<<10) // Linux reports kilobytes
+		}
+	}
+	p.pastCPU += cpu
+	p.pastPeak = max(p.pastPeak, peak)
+	return pid, nil
+}
+
+// Restart starts the binary again, after a Kill, with the same arguments
+// and on the same addresses (Addr and AdminURL do not change), and waits
+// until it serves. While the old incarnation's addresses cannot be bound
+// yet it tries again, for a bounded time.
+func (p *Process) Restart() error {
+	p.mu.Lock()
+	running := p.cur != nil
+	p.mu.Unlock()
+	if running {
+		return errors.New("restart refserver: still running (Kill it first)")
+	}
+	deadline := time.Now().Add(rebindFor)
+	for {
+		in, _, _, err := launch(p.bin, p.Addr, p.admin, p.args)
+		if err == nil {
+			p.mu.Lock()
+			p.cur = in
+			p.starts++
+			p.mu.Unlock()
+			return nil
+		}
+		if !strings.Contains(err.Error(), "address already in use") || time.Now().After(deadline) {
+			return fmt.Errorf("restart refserver on %s: %w", p.Addr, err)
+		}
+		time.Sleep(rebindPause)
+	}
+}
+
 // Stop sends SIGTERM and waits; a clean stop exits 0.
 func (p *Process) Stop() error {
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	p.mu.Lock()
+	in := p.cur
+	p.mu.Unlock()
+	if in == nil {
+		return fmt.Errorf("stop: %w", ErrNotRunning)
+	}
+	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return fmt.Errorf("signal refserver: %w", err)
 	}
 	select {
-	case err := <-p.done:
+	case err := <-in.done:
+		in.done <- err
 		if err != nil {
-			return fmt.Errorf("refserver exit: %w: %s", err, p.tail.String())
+			return fmt.Errorf("refserver exit: %w: %s", err, in.output())
 		}
 		return nil
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		return fmt.Errorf("refserver did not stop within 20s of SIGTERM: %s", p.tail.String())
+	case <-time.After(startTimeout):
+		_ = in.cmd.Process.Kill()
+		return fmt.Errorf("refserver did not stop within %v of SIGTERM: %s", startTimeout, in.output())
 	}
 }
