@@ -111,6 +111,10 @@ type Desk struct {
 	groups  map[string]*group
 	closedQ []closedEntry // conversations to forget, in close order
 	idle    idleHeap      // open conversations by the time they may go idle
+	// idleStale counts the idle heap's entries of conversations ended
+	// since: they leave at their deadline, or all at once when they are
+	// most of the heap, so the heap follows the open conversations.
+	idleStale int
 
 	assigned []routing.Assignment // scratch
 	posBuf   []routing.PositionUpdate
@@ -132,6 +136,8 @@ type conv struct {
 	closedAt time.Time
 	active   time.Time // last message, either side
 	openCID  uint64    // the customer's client id of the open
+
+	idleQueued bool // an entry of the idle heap is c's
 }
 
 type user struct {
@@ -410,7 +416,7 @@ func (d *Desk) Open(now time.Time, s Session, m *wire.Open, fx *Effects) {
 	d.open++
 	d.save(c, fx)
 	if idle := time.Duration(d.cfg.Limits.IdleClose); idle > 0 {
-		heap.Push(&d.idle, idleEntry{conv: id, at: now.Add(idle)})
+		d.pushIdle(c, now.Add(idle))
 	}
 	u.convs = append(u.convs, id)
 	if m.ClientID != 0 {
@@ -754,6 +760,7 @@ func (d *Desk) end(now time.Time, c *conv, reason string, fx *Effects) {
 	}
 	c.closedAt = now
 	d.open--
+	d.idleEnded(c)
 	d.save(c, fx)
 	o := fx.add()
 	o.Audience = ToMembers
@@ -956,18 +963,52 @@ func (d *Desk) closeIdle(now time.Time, fx *Effects) {
 	for len(d.idle) > 0 && !d.idle[0].at.After(now) {
 		e := heap.Pop(&d.idle).(idleEntry)
 		c := d.convs[e.conv]
+		if c != nil {
+			c.idleQueued = false
+		}
 		if c == nil || c.ended() {
+			d.idleStale--
 			continue
 		}
 		if idle <= 0 {
 			continue // disabled by a reconfiguration
 		}
 		if next := c.active.Add(idle); next.After(now) {
-			heap.Push(&d.idle, idleEntry{conv: c.id, at: next})
+			d.pushIdle(c, next)
 			continue
 		}
 		d.end(now, c, "idle", fx)
 	}
+}
+
+func (d *Desk) pushIdle(c *conv, at time.Time) {
+	heap.Push(&d.idle, idleEntry{conv: c.id, at: at})
+	c.idleQueued = true
+}
+
+// idleEnded notes that c ended: its idle entry, if any, is stale. When
+// stale entries are most of a large heap, they all leave at once.
+func (d *Desk) idleEnded(c *conv) {
+	if !c.idleQueued {
+		return
+	}
+	d.idleStale++
+	if d.idleStale < 1024 || d.idleStale <= len(d.idle)/2 {
+		return
+	}
+	live := d.idle[:0]
+	for _, e := range d.idle {
+		x := d.convs[e.conv]
+		if x != nil && !x.ended() {
+			live = append(live, e)
+		} else if x != nil {
+			x.idleQueued = false
+		}
+	}
+	clear(d.idle[len(live):])
+	d.idle = live
+	heap.Init(&d.idle)
+	d.idleStale = 0
 }
 
 type idleEntry struct {

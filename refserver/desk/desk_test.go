@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -430,5 +431,33 @@ func TestMaxOpen(t *testing.T) {
 	h.d.Open(h.now, c3, &wire.Open{ClientID: 2}, &h.fx)
 	if out := h.take(); out[0].Type != wire.TAck {
 		t.Fatalf("open after a close: %+v, want an ack", out[0])
+	}
+}
+
+// TestIdleHeapFollowsOpen: the idle-close heap holds an entry per open
+// conversation and, lazily, those of conversations ended since; the ended
+// ones leave at once when they are most of the heap, so closing thousands
+// of conversations long before their idle deadline leaves it small.
+func TestIdleHeapFollowsOpen(t *testing.T) {
+	h := newHarness(t)
+	keep := h.open(cust) // stays open throughout
+	for i := range 5000 {
+		s := Session{User: fmt.Sprintf("u%d", i), Role: wire.RoleCustomer}
+		conv := h.open(s)
+		h.d.Close(h.now, s, &wire.Close{ClientID: 2, Conv: conv}, &h.fx)
+		h.take()
+	}
+	if n := len(h.d.idle); n > 2100 {
+		t.Fatalf("idle heap holds %d entries for 1 open conversation after 5000 closed", n)
+	}
+	// The open one still closes when idle.
+	h.step(time.Duration(h.d.cfg.Limits.IdleClose) + time.Second)
+	h.d.Tick(h.now, &h.fx)
+	h.take()
+	if h.state(keep) != StateClosed {
+		t.Fatalf("conversation %d: %s after its idle deadline, want closed", keep, h.state(keep))
+	}
+	if h.d.idleStale < 0 || h.d.idleStale > len(h.d.idle) {
+		t.Fatalf("stale count %d with %d entries", h.d.idleStale, len(h.d.idle))
 	}
 }

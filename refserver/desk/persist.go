@@ -2,7 +2,6 @@ package desk
 
 import (
 	"cmp"
-	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -171,7 +170,7 @@ func (d *Desk) Restore(now time.Time) (int, error) {
 			u.openIDs[c.openCID] = id
 		}
 		if idle > 0 {
-			heap.Push(&d.idle, idleEntry{conv: id, at: c.active.Add(idle)})
+			d.pushIdle(c, c.active.Add(idle))
 		}
 		switch c.state {
 		case StateQueued:
