@@ -28,13 +28,29 @@ type clientKey struct {
 	id     uint64
 }
 
+// seenIDs maps the client ids a conversation has stored, per sender, to
+// their sequences: the dedupe of a retried request. Nil until the first.
+type seenIDs map[clientKey]uint64
+
+func (s *seenIDs) add(sender string, id, seq uint64) {
+	if *s == nil {
+		*s = make(seenIDs, 8)
+	}
+	(*s)[clientKey{sender, id}] = seq
+}
+
+func (s seenIDs) lookup(sender string, id uint64) (uint64, bool) {
+	seq, ok := s[clientKey{sender, id}]
+	return seq, ok
+}
+
 type memConv struct {
 	tenant string
 	meta   []byte // the desk's saved state; nil until saved
 	first  uint64 // sequence of recs[0]
 	last   uint64
 	recs   []Record
-	seen   map[clientKey]uint64
+	seen   seenIDs
 }
 
 // NewMem returns an in-memory store that keeps at most maxPerConv messages
@@ -83,10 +99,7 @@ func (m *Mem) Append(r *Record) error {
 	c.recs = append(c.recs, *r)
 	c.last = r.Seq
 	if r.ClientID != 0 {
-		if c.seen == nil {
-			c.seen = make(map[clientKey]uint64, 8)
-		}
-		c.seen[clientKey{r.Sender, r.ClientID}] = r.Seq
+		c.seen.add(r.Sender, r.ClientID, r.Seq)
 	}
 	return nil
 }
@@ -97,11 +110,10 @@ func (m *Mem) Lookup(conv uint64, sender string, clientID uint64) (uint64, bool)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.convs[conv]
-	if c == nil || c.seen == nil {
+	if c == nil {
 		return 0, false
 	}
-	seq, ok := c.seen[clientKey{sender, clientID}]
-	return seq, ok
+	return c.seen.lookup(sender, clientID)
 }
 
 // Since implements Store. fn runs under the shard's lock: it must not call

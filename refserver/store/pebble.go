@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
-	"github.com/cockroachdb/pebble/bloom"
 )
 
 // ErrClosed is returned by the methods of a Pebble store after Close.
@@ -94,8 +93,8 @@ type pebbleShard struct {
 
 // pebbleConv is what the store keeps in memory of a conversation.
 type pebbleConv struct {
-	last uint64               // sequence of its last record
-	seen map[clientKey]uint64 // client id -> sequence; nil until one
+	last uint64 // sequence of its last record
+	seen seenIDs
 }
 
 // maxPending is the size past which the pending batch is committed without
@@ -139,8 +138,8 @@ func OpenPebble(dir string, o PebbleOptions) (*Pebble, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{p.log},
 		EventListener:      p.eventListener(),
-		// Bloom filters: most Lookups are of client ids never seen.
-		Levels: []pebble.LevelOptions{{FilterPolicy: bloom.FilterPolicy(10)}},
+		// No bloom filters: the store makes no point reads (client ids
+		// are looked up in memory), only range scans.
 		// An append-only workload: let L0 grow while compactions catch up
 		// rather than stopping writes (CockroachDB does the same), and
 		// absorb bursts in a few more memtables.
@@ -254,10 +253,7 @@ func (p *Pebble) load() error {
 		if c == nil {
 			continue // a client id whose records are gone
 		}
-		if c.seen == nil {
-			c.seen = make(map[clientKey]uint64, 8)
-		}
-		c.seen[clientKey{string(k[17:]), binary.BigEndian.Uint64(k[9:])}] = binary.BigEndian.Uint64(v)
+		c.seen.add(string(k[17:]), binary.BigEndian.Uint64(k[9:]), binary.BigEndian.Uint64(v))
 	}
 	if err := it.Error(); err != nil {
 		return err
@@ -386,10 +382,7 @@ func (p *Pebble) Append(r *Record) error {
 	})
 	c.last = r.Seq
 	if r.ClientID != 0 {
-		if c.seen == nil {
-			c.seen = make(map[clientKey]uint64, 8)
-		}
-		c.seen[clientKey{r.Sender, r.ClientID}] = r.Seq
+		c.seen.add(r.Sender, r.ClientID, r.Seq)
 	}
 	s.mu.Unlock()
 	if big {
@@ -410,11 +403,10 @@ func (p *Pebble) Lookup(conv uint64, sender string, clientID uint64) (uint64, bo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.convs[conv]
-	if c == nil || c.seen == nil {
+	if c == nil {
 		return 0, false
 	}
-	seq, ok := c.seen[clientKey{sender, clientID}]
-	return seq, ok
+	return c.seen.lookup(sender, clientID)
 }
 
 // Since implements Store. The record's Body aliases pebble's memory: it is
