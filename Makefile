@@ -68,7 +68,7 @@ bench-ci: ## regression benchmark: the short suite RUNS times against tools/ci/b
 bench-baseline: ## replace tools/ci/baseline with RUNS runs of this tree (then commit it)
 	bash tools/bench-ci.sh --update
 
-results: ## run the standard suite and regenerate RESULTS.md (about 40 minutes)
+results: ## run the standard suite and regenerate RESULTS.md (about 55 minutes)
 	$(GO) run ./tools/results --out RESULTS.md --work results/suite
 
 soak: ## a 10-minute soak of the server under steady load: no growth in memory or goroutines (DURATION=10m)

@@ -2,7 +2,7 @@
 // RESULTS.md from its outputs, so that the headline figures are never
 // typed by hand. `make results` runs it from the repository root.
 //
-//	go run ./tools/results                          # the whole suite (about an hour)
+//	go run ./tools/results                          # the whole suite (about 55 minutes)
 //	go run ./tools/results --quick                  # a short trial of the pipeline
 //	go run ./tools/results --only smoke,find-max,half-load
 //	go run ./tools/results --render-only            # RESULTS.md again from results/suite

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,9 @@ import (
 // fixture is the work directory captured from a --quick run of the suite
 // (ten-million and plan from short stand-ins: bench sim smoke, and bench
 // plan smoke --chats 1,2,4), with the series and .hlog files left out.
+// soak is the soak.json alone of a real `make soak` (10 minutes, the
+// standard command), its paths moved from results/soak to the suite's
+// results/suite/soak.
 const fixture = "testdata/suite"
 
 func open(t *testing.T, path string) *os.File {
@@ -349,6 +353,127 @@ func TestParseCrash(t *testing.T) {
 	}
 	if _, err := parseCrash(l); err == nil || !strings.Contains(err.Error(), "TestCrashRecovery did not run") {
 		t.Errorf("another test's log: %v", err)
+	}
+}
+
+// TestReadChaos reads the fixture's chaos run: the quick command, the
+// server killed every 5s for 30s of wall time.
+func TestReadChaos(t *testing.T) {
+	c, err := readChaos("chaos", filepath.Join(fixture, "chaos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := c.Result.Chaos
+	if ch.Fault != "kill-server" || ch.EveryS != 5 || ch.Durability != "sync" || ch.Count != 5 || len(c.Kills()) != 5 {
+		t.Fatalf("chaos %+v", ch)
+	}
+	if ch.InFlight != 0 || c.MaxInFlight() != 0 || c.MaxConnections() != 96 || c.Restarted() != 5 || c.Resumed() != 5 || ch.NotResumed != 0 {
+		t.Errorf("in flight %d (max %d), connections max %d, restarted %d, resumed %d, not resumed %d",
+			ch.InFlight, c.MaxInFlight(), c.MaxConnections(), c.Restarted(), c.Resumed(), ch.NotResumed)
+	}
+	// Restarts 68, 58, 53, 44, 44 ms; clients back 349, 779, 424, 399,
+	// 254 ms.
+	if !near(c.MedianRestartS(), 0.052889918) || !near(ch.MaxServerRestartS, 0.068208785) {
+		t.Errorf("restart median %v, max %v", c.MedianRestartS(), ch.MaxServerRestartS)
+	}
+	if !near(c.MedianClientsBackS(), 0.399298906) || !near(ch.MaxClientsResumedS, 0.778611745) {
+		t.Errorf("clients back median %v, max %v", c.MedianClientsBackS(), ch.MaxClientsResumedS)
+	}
+	if r := c.Reconnects; r == nil || r.Dropped != 412 || r.Attempts != 635 || r.Failed != 226 || r.Resumed != 412 {
+		t.Errorf("reconnects %+v", r)
+	}
+	if m := c.Messages; m.Sent != 1521 || m.Delivered != 2885 || m.Lost+m.Duplicated+m.Reordered+m.Unacked != 0 {
+		t.Errorf("messages %+v", m)
+	}
+	if !c.Passed() || c.Failures() != nil || !c.Run.Passed() {
+		t.Errorf("failures %q, objectives %+v", c.Failures(), c.Objectives)
+	}
+
+	// What fails the crash test: damage, with the counts; a failed
+	// restart; no kill at all.
+	c.Messages.Lost, c.Messages.Reordered = 3, 1
+	c.Result.Chaos.Kills[1].Error = "start refserver: exit status 1"
+	want := "the restart after kill 2 failed (start refserver: exit status 1); 3 messages lost, 0 duplicated, 1 reordered, 0 never acknowledged"
+	if got := strings.Join(c.Failures(), "; "); c.Passed() || got != want || c.Restarted() != 4 {
+		t.Errorf("failures %q, restarted %d; want %q, 4", got, c.Restarted(), want)
+	}
+	c.Result.Chaos.Kills, c.Messages.Lost, c.Messages.Reordered = nil, 0, 0
+	if got := strings.Join(c.Failures(), "; "); got != "the server was never killed" || c.MedianRestartS() != 0 || c.MedianClientsBackS() != 0 {
+		t.Errorf("no kill: %q", got)
+	}
+
+	// A run without --chaos is not a crash test.
+	if _, err := readChaos("chaos", filepath.Join(fixture, "smoke")); err == nil || !strings.Contains(err.Error(), "entry chaos:") || !strings.Contains(err.Error(), "no chaos section") {
+		t.Errorf("smoke's result: %v", err)
+	}
+}
+
+func TestMedianOf(t *testing.T) {
+	for _, c := range []struct {
+		vs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{4, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		in := slices.Clone(c.vs)
+		if got := medianOf(c.vs); got != c.want || !slices.Equal(in, c.vs) {
+			t.Errorf("median of %v: %v (input now %v), want %v", in, got, c.vs, c.want)
+		}
+	}
+}
+
+func TestReadSoak(t *testing.T) {
+	s, err := readSoak("soak", filepath.Join(fixture, "soak"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Pass || s.Growth || s.Reasons != nil || s.Minutes() != 10 || s.WarmupMinutes() != 2 || s.WallRate() != 36 || s.Connections() != 58 {
+		t.Errorf("pass %v, growth %v, reasons %q, %v minutes (warm-up %v), %v/s, %v connections",
+			s.Pass, s.Growth, s.Reasons, s.Minutes(), s.WarmupMinutes(), s.WallRate(), s.Connections())
+	}
+	if b := s.Bench; !b.Valid || b.Sessions.Started != 20528 || b.Messages.Sent != 91582 || b.Messages.Lost != 0 || b.ObjectivesMet() != 6 || len(b.ObjectivesFailed()) != 0 {
+		t.Errorf("bench %+v", b)
+	}
+	rows := s.Rows()
+	var got []string
+	for _, r := range rows {
+		got = append(got, strings.Join([]string{r.Label, r.Start, r.End, r.Range, r.Slope, r.Limit, r.Verdict}, " | "))
+	}
+	want := []string{
+		"RSS | 36.4 MiB | 40.9 MiB | 36.4 MiB–40.9 MiB | +3.54 MiB | 8.00 MiB | pass",
+		"heap in use | 9.95 MiB | 12.9 MiB | 9.95 MiB–14.4 MiB | +2.68 MiB | 8.00 MiB | pass",
+		"goroutines | 14 | 14 | 14–15 | +0.6 | max − median 0 (limit 10.3); last minute − first 0.9 (limit 10.3) | pass",
+		"open fds | 91 | 87 | 65–92 | +1.0 | 20.0 | pass",
+		"connections | 73 | 69 | 46–73 | -0.1 | — | —",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n got %q\nwant %q", got, want)
+	}
+
+	// A series judged without the samples to judge it, and one that grew.
+	s.Series[0].Steady = nil
+	s.Verdicts[0] = SoakVerdict{Series: "rss_bytes", Check: "slope", Detail: "cannot judge rss_bytes: fewer than two points at distinct times in the steady window (1 samples)"}
+	s.Verdicts[4].Measured, s.Verdicts[4].Pass = 25, false
+	rows = s.Rows()
+	if r := rows[0]; r.Start != "—" || r.Range != "—" || r.Slope != "—" || r.Verdict != "**FAIL**" || !strings.HasPrefix(r.Limit, "cannot judge rss_bytes") {
+		t.Errorf("RSS without samples: %+v", r)
+	}
+	if r := rows[3]; r.Limit != "20.0" || r.Verdict != "**FAIL**" {
+		t.Errorf("fds grown: %+v", r)
+	}
+
+	// Another schema, or another file, is refused.
+	dir := t.TempDir()
+	for _, c := range []struct{ text, want string }{
+		{`{"schema": "swarmdesk.soak/v2", "series": [{"name": "x"}]}`, "schema"},
+		{`{"schema": "swarmdesk.soak/v1"}`, "no series"},
+		{`{"schema": `, "unexpected end"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, SoakFile), []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := readSoak("soak", dir)
+		if err == nil || !strings.Contains(err.Error(), "entry soak:") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.text, err, c.want)
+		}
 	}
 }
 

@@ -305,7 +305,7 @@ func replaceOutput(t *testing.T, root, id, src string, edit func(string) string)
 func TestRenderNothingLost(t *testing.T) {
 	const row = "| durability=sync throughput with group commit, against none: ≥ 50% | "
 	text := render(t, workCopy(t))
-	sec := section(text, "## Nothing lost: durability and crash recovery")
+	sec := section(text, "## Nothing lost: durability, crash recovery, soak")
 	for _, want := range []string{
 		"### Durability: message throughput in memory, batch and sync (group commit)",
 		"go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 20000x -count 1 ./refserver/daemon",
@@ -403,6 +403,153 @@ func TestRenderNothingLost(t *testing.T) {
 	}
 }
 
+// editJSON edits the JSON document rel of the work directory under root.
+func editJSON(t *testing.T, root, rel string, edit func(doc map[string]any)) {
+	t.Helper()
+	path := filepath.Join(root, "results", "suite", rel)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	doc := map[string]any{}
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	if b, err = json.MarshalIndent(doc, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// obj is the JSON object at key of doc.
+func obj(doc map[string]any, key string) map[string]any { return doc[key].(map[string]any) }
+
+// item is the JSON object at index i of the array at key of doc.
+func item(doc map[string]any, key string, i int) map[string]any {
+	return doc[key].([]any)[i].(map[string]any)
+}
+
+const (
+	chaosHeading = "### Crash test with the whole bench: the server killed under a scenario"
+	soakHeading  = "### Soak: 10 minutes of steady load"
+)
+
+// TestRenderChaosAndSoak: the chaos run and the soak in the Nothing lost
+// section, passed and failed, and not run; neither is a §7 row.
+func TestRenderChaosAndSoak(t *testing.T) {
+	text := render(t, workCopy(t))
+	if i, j := strings.Index(text, "## Nothing lost"), strings.Index(text, chaosHeading); i < 0 || j < i || strings.Index(text, soakHeading) < j ||
+		strings.Index(text, "## bench sim and bench plan") < strings.Index(text, soakHeading) {
+		t.Errorf("chaos and soak are not in order in the Nothing lost section")
+	}
+	if sec := section(text, "## Against DESIGN.md §7"); strings.Contains(sec, "chaos") || strings.Contains(sec, "soak") || strings.Count(sec, "\n| ") != 10 {
+		t.Errorf("the §7 table changed:\n%s", sec)
+	}
+	sec := section(text, chaosHeading)
+	for _, want := range []string{
+		"\nbin/bench run chaos --chaos kill-server:5s --durability sync --duration 5m --out results/suite/chaos\n",
+		"\nCrash test: passed: no message lost, none duplicated, none out of order.\n",
+		"| kills (SIGKILL, then a restart on the same data directory and address) | 5, every 5.00 s, durability sync |",
+		"| messages in flight at the kills (sent, not yet acknowledged) | 0 in all, at most 0 at one kill |",
+		"| connections open at a kill, at most | 96 |",
+		"| kill to the server serving again, median / max | 52.9 ms / 68.2 ms |",
+		"| kill to every dropped client back, median / max | 399 ms / 779 ms |",
+		"| connections dropped; redials | 412 dropped; 635 redials, 226 failed (server down), 412 resumed |",
+		"| messages | 1,521 sent, 2,885 delivered |",
+		"| **lost / duplicated / reordered / unacked** | **0 / 0 / 0 / 0** |",
+		"| delivery p50 / p99 / max, outages included | 1.32 ms / 85.2 ms / 345 ms |",
+		"| server, over its incarnations | 1.25 CPU-s, peak RSS 90.5 MiB |",
+		"\nRun valid. Objectives met: 6 of 6.\n",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("missing %q in\n%s", want, sec)
+		}
+	}
+	sec = section(text, soakHeading)
+	for _, want := range []string{
+		"\ngo run ./tools/soak --duration 10m --out results/suite/soak\n",
+		"\nSoak: passed: no growth in memory, goroutines or descriptors over 10 minutes at a median of 58 connections, judged after 2 minutes of warm-up.\n",
+		"| RSS | 36.4 MiB | 40.9 MiB | 36.4 MiB–40.9 MiB | +3.54 MiB | 8.00 MiB | pass |",
+		"| goroutines | 14 | 14 | 14–15 | +0.6 | max − median 0 (limit 10.3); last minute − first 0.9 (limit 10.3) | pass |",
+		"| open fds | 91 | 87 | 65–92 | +1.0 | 20.0 | pass |",
+		"| connections | 73 | 69 | 46–73 | -0.1 | — | — |",
+		"The load: 20,528 sessions (36.0 customers arriving a second), 91,582 messages sent and 46,415 delivered; 0 lost, 0 duplicated, 0 reordered, 0 unacked. Server CPU 3.5% of a core. bench's run valid. Objectives met: 6 of 6.",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("missing %q in\n%s", want, sec)
+		}
+	}
+	if strings.Contains(sec, "threads") || strings.Contains(sec, "heap goal") {
+		t.Errorf("the soak shows series neither judged nor chosen:\n%s", sec)
+	}
+
+	// The crash test failed: messages lost and duplicated, clients not
+	// back after a kill; the objectives say so too.
+	root := workCopy(t)
+	editJSON(t, root, "chaos/result.json", func(doc map[string]any) {
+		m := obj(doc, "messages")
+		m["lost"], m["duplicated"] = 3, 2
+		for i, v := range []int{3, 2} {
+			o := item(doc, "objectives", i)
+			o["value"], o["pass"] = v, false
+		}
+		ch := obj(doc, "chaos")
+		ch["not_resumed"], ch["max_clients_resumed_s"] = 1, 0.423965968
+		k := item(ch, "kills", 1)
+		k["resumed"] = false
+		delete(k, "clients_resumed_s")
+	})
+	sec = section(render(t, root), chaosHeading)
+	for _, want := range []string{
+		"\nCrash test: **failed**: 3 messages lost, 2 duplicated, 0 reordered, 0 never acknowledged.\n",
+		"| **lost / duplicated / reordered / unacked** | **3 / 2 / 0 / 0** |",
+		"| kill to every dropped client back, median / max | 374 ms / 424 ms; **kills after which not all came back: 1** |",
+		"Objectives met: 4 of 6; **failed** `lost == 0` (measured 3.00); **failed** `duplicated == 0` (measured 2.00).",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("missing %q in\n%s", want, sec)
+		}
+	}
+
+	// The soak failed: RSS grew beyond its limit.
+	root = workCopy(t)
+	const reason = "rss_bytes slope: growth 12.00 MiB per 10m (least squares over 49 samples) against max(5% of mean 39.67 MiB, 8.00 MiB) = 8.00 MiB"
+	editJSON(t, root, "soak/soak.json", func(doc map[string]any) {
+		obj(item(doc, "series", 0), "steady")["slope_per_10m"] = 12 << 20
+		v := item(doc, "verdicts", 0)
+		v["measured"], v["pass"] = 12<<20, false
+		doc["growth"], doc["pass"], doc["exit_code"], doc["reasons"] = true, false, 1, []string{reason}
+	})
+	sec = section(render(t, root), soakHeading)
+	for _, want := range []string{
+		"\nSoak: **failed**: " + reason + ".\n",
+		"| RSS | 36.4 MiB | 40.9 MiB | 36.4 MiB–40.9 MiB | +12.0 MiB | 8.00 MiB | **FAIL** |",
+		"| heap in use | 9.95 MiB | 12.9 MiB | 9.95 MiB–14.4 MiB | +2.68 MiB | 8.00 MiB | pass |",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("missing %q in\n%s", want, sec)
+		}
+	}
+
+	// Not run: the standard commands, no figures.
+	root = workCopy(t)
+	markNotRun(t, root, "--quick", "chaos", "soak")
+	text = render(t, root)
+	for h, cmd := range map[string]string{
+		chaosHeading: "bin/bench run chaos --chaos kill-server:10s --durability sync --duration 20m --out results/suite/chaos",
+		soakHeading:  "go run ./tools/soak --duration 10m --out results/suite/soak",
+	} {
+		if sec := section(text, h); !strings.Contains(sec, "\n"+cmd+"\n") || !strings.Contains(sec, "_Not run (--quick)._") || strings.Contains(sec, "|") {
+			t.Errorf("%s, not run:\n%s", h, sec)
+		}
+	}
+}
+
 func TestRenderMissingOutput(t *testing.T) {
 	for _, c := range []struct{ entry, file string }{
 		{"smoke", "smoke/result.json"},
@@ -410,6 +557,8 @@ func TestRenderMissingOutput(t *testing.T) {
 		{"micro", "micro/stdout.txt"},
 		{"durability", "durability/stdout.txt"},
 		{"crash", "crash/stdout.txt"},
+		{"chaos", "chaos/result.json"},
+		{"soak", "soak/soak.json"},
 		{"plan", "plan/plan.json"},
 		{"machine", "machine/machine.json"},
 	} {

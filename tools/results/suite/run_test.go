@@ -5,9 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
 )
 
 // shEntry is an entry that runs a shell script and reads nothing but its
@@ -157,10 +160,11 @@ func TestSelectEntries(t *testing.T) {
 		prev *Manifest
 		want string // error text, or the entries that run
 	}{
-		{"all", Options{}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash faults erlang sim-speed ten-million plan"},
-		{"quick", Options{Quick: true}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash faults erlang sim-speed"},
+		{"all", Options{}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash chaos soak faults erlang sim-speed ten-million plan"},
+		{"quick", Options{Quick: true}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash chaos faults erlang sim-speed"},
+		{"quick only soak", Options{Quick: true, Only: []string{"soak"}}, nil, "machine soak"},
 		{"quick only long", Options{Quick: true, Only: []string{"plan"}}, nil, "machine plan"},
-		{"skip", Options{Skip: []string{"ten-million", "plan"}}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash faults erlang sim-speed"},
+		{"skip", Options{Skip: []string{"ten-million", "plan", "soak"}}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash chaos faults erlang sim-speed"},
 		{"unknown", Options{Only: []string{"smoke", "nope"}}, nil, "unknown entries nope"},
 		{"skip machine", Options{Skip: []string{"machine"}}, nil, "always runs"},
 		{"needs", Options{Only: []string{"half-load"}}, nil, "half-load needs the outputs of find-max"},
@@ -218,6 +222,8 @@ func TestStandard(t *testing.T) {
 		"half-load":   `bin/bench run smoke --rate {rate} --out {out}`,
 		"durability":  `go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 100000x -count 3 ./refserver/daemon`,
 		"crash":       `go test -count=1 -run '^TestCrashRecovery$' -v ./refserver/daemon`,
+		"chaos":       `bin/bench run chaos --chaos kill-server:10s --durability sync --duration 20m --out {out}`,
+		"soak":        `go run ./tools/soak --duration 10m --out {out}`,
 		"faults":      `go test -count=1 -run 'Stall|Faults|Healthy|Knee' -v ./bench/runner`,
 		"erlang":      `go test -count=1 -run TestErlang -v ./bench/sim`,
 		"sim-speed":   `go test -run '^$' -bench 'PeakHour|Smoke' -benchtime 3x ./bench/sim`,
@@ -232,4 +238,54 @@ func TestStandard(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestChaosKills: the chaos entry's commands kill the server at least
+// twice (the first kill comes one period after the start, the last before
+// the scenario's wall time is over), and the standard command as often as
+// make chaos.
+func TestChaosKills(t *testing.T) {
+	kills := func(cmd []string) int {
+		t.Helper()
+		flag := func(name string) string {
+			i := slices.Index(cmd, name)
+			if i < 0 || i+1 >= len(cmd) {
+				t.Fatalf("%s: no %s", shellQuote(cmd), name)
+			}
+			return cmd[i+1]
+		}
+		sc, err := scenario.LoadNamed(cmd[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := time.ParseDuration(flag("--duration"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Apply(scenario.Overrides{Duration: &d}); err != nil {
+			t.Fatal(err)
+		}
+		every, err := time.ParseDuration(strings.TrimPrefix(flag("--chaos"), "kill-server:"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for off := every; off < sc.WallDuration(); off += every {
+			n++
+		}
+		return n
+	}
+	for _, e := range Standard() {
+		if e.ID != "chaos" {
+			continue
+		}
+		if n := kills(e.QuickCmd); n < 2 {
+			t.Errorf("the quick command kills the server %d times, want at least 2", n)
+		}
+		if n := kills(e.Cmd); n < 10 {
+			t.Errorf("the standard command kills the server %d times, want at least 10", n)
+		}
+		return
+	}
+	t.Fatal("no chaos entry")
 }

@@ -51,9 +51,15 @@ func (r Run) Latencies() []LatencyRow {
 func (r Run) Lat(name string) reports.Latency { return r.Latency[name] }
 
 // ObjectivesMet counts the objectives that passed.
-func (r Run) ObjectivesMet() int {
+func (r Run) ObjectivesMet() int { return objectivesMet(r.Objectives) }
+
+// ObjectivesFailed returns the objectives that failed.
+func (r Run) ObjectivesFailed() []reports.Objective { return objectivesFailed(r.Objectives) }
+
+// objectivesMet counts the objectives of objs that passed.
+func objectivesMet(objs []reports.Objective) int {
 	n := 0
-	for _, o := range r.Objectives {
+	for _, o := range objs {
 		if o.Pass {
 			n++
 		}
@@ -61,10 +67,10 @@ func (r Run) ObjectivesMet() int {
 	return n
 }
 
-// ObjectivesFailed returns the objectives that failed.
-func (r Run) ObjectivesFailed() []reports.Objective {
+// objectivesFailed returns the objectives of objs that failed.
+func objectivesFailed(objs []reports.Objective) []reports.Objective {
 	var out []reports.Objective
-	for _, o := range r.Objectives {
+	for _, o := range objs {
 		if !o.Pass {
 			out = append(out, o)
 		}

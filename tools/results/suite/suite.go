@@ -100,6 +100,10 @@ type Figures struct {
 	// durability; Crash the crash entry's test.
 	Durability *Durability
 	Crash      *Crash
+	// Chaos is the chaos entry's run, the server killed under it; Soak
+	// the soak entry's summary.
+	Chaos *ChaosRun
+	Soak  *Soak
 	// Erlang is the erlang entry's grid.
 	Erlang *Erlang
 	// Plan is the plan entry's answer.
@@ -243,9 +247,25 @@ func Standard() []Entry {
 				return nil
 			},
 		},
-		// chaos (issue 6: bench run --chaos kill-server, the whole bench
-		// with agents) is to come here, with its section in
-		// results.md.tmpl after the crash entry's.
+		{
+			ID: "chaos", Title: "Crash test with the whole bench: the server killed under a scenario",
+			Cmd:      []string{bench, "run", "chaos", "--chaos", "kill-server:10s", "--durability", "sync", "--duration", "20m", "--out", "{out}"},
+			QuickCmd: []string{bench, "run", "chaos", "--chaos", "kill-server:5s", "--durability", "sync", "--duration", "5m", "--out", "{out}"},
+			Timeout:  15 * time.Minute, OKExit: []int{1},
+			parse: func(dir string, _ *Record, f *Figures) (err error) {
+				f.Chaos, err = readChaos("chaos", dir)
+				return err
+			},
+		},
+		{
+			ID: "soak", Title: "Soak: 10 minutes of steady load",
+			Cmd:  []string{"go", "run", "./tools/soak", "--duration", "10m", "--out", "{out}"},
+			Long: true, Timeout: 30 * time.Minute, OKExit: []int{1},
+			parse: func(dir string, _ *Record, f *Figures) (err error) {
+				f.Soak, err = readSoak("soak", dir)
+				return err
+			},
+		},
 		{
 			ID: "faults", Title: "Measuring honestly: bench against a faulty server",
 			Cmd:     []string{"go", "test", "-count=1", "-run", "Stall|Faults|Healthy|Knee", "-v", "./bench/runner"},
