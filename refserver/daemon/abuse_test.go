@@ -484,3 +484,35 @@ func fdLimit(t *testing.T) int {
 	}
 	return int(lim.Cur)
 }
+
+// TestBusy: beyond MaxOpenChats an open is refused with 208 busy, naming
+// the bound, and the connection stays; the bystander's chat goes on; when
+// a chat closes, an open succeeds again.
+func TestBusy(t *testing.T) {
+	const maxOpen = 3
+	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.MaxOpenChats = maxOpen }))
+	defer srv.Close()
+	by := newBystander(t, srv)
+	var open []uint64
+	a := connect(t, srv.Addr, wire.RoleCustomer, "demo", "busy-a", "phone")
+	for range maxOpen - 1 {
+		open = append(open, openChat(t, a))
+	}
+	late := connect(t, srv.Addr, wire.RoleCustomer, "demo", "busy-late", "phone")
+	for range 2 {
+		id := late.NextID()
+		check(t, late.Send(&wire.Open{ClientID: id, Channel: "app"}))
+		e := must(rt.Expect[*wire.Error](late))
+		if e.Code != wire.CodeBusy || e.ClientID != id || !strings.Contains(e.Text, fmt.Sprint(maxOpen)) {
+			t.Fatalf("open beyond %d chats: %+v, want 208 busy naming the bound", maxOpen, e)
+		}
+		barrier(t, late) // refused, not closed
+		by.chat()
+	}
+	check(t, a.Send(&wire.Close{ClientID: a.NextID(), Conv: open[0]}))
+	if _, _, err := rt.Until[*wire.Close](a); err != nil {
+		t.Fatal(err)
+	}
+	openChat(t, late)
+	by.chat()
+}
