@@ -115,14 +115,25 @@ func (h *holder) run() {
 		} else {
 			h.send(b)
 		}
-		b.frames = b.frames[:0]
-		b.items = b.items[:0]
-		clear(b.conns)
-		b.conns = b.conns[:0]
+		b.reset()
 		h.mu.Lock()
 		h.spare = b
 		h.mu.Unlock()
 	}
+}
+
+// reset empties b for reuse; buffers a burst grew past spareMax are let go,
+// so one burst does not pin its memory for ever.
+func (b *heldBatch) reset() {
+	const spareMax = 4 << 20
+	if cap(b.frames) > spareMax {
+		*b = heldBatch{}
+		return
+	}
+	b.frames = b.frames[:0]
+	b.items = b.items[:0]
+	clear(b.conns)
+	b.conns = b.conns[:0]
 }
 
 // send hands the batch's frames to their connections, in order.
