@@ -44,7 +44,7 @@ scale: ## bench run: 15,000 idle customers held by one bench process (RESULTS.md
 	$(GO) run ./bench run connections --out results/connections
 
 find-max: ## bench run --find-max on the smoke scenario (RESULTS.md)
-	$(GO) run ./bench run smoke --find-max --find-max-steps 9 --out results/fm-smoke
+	$(GO) run ./bench run smoke --find-max --find-max-start 4 --find-max-steps 10 --out results/fm-smoke
 
 chaos: ## crash test: bench run chaos for 2 minutes, the server killed (SIGKILL) every 10s and restarted
 	$(GO) run ./bench run chaos --chaos kill-server:10s --durability sync --duration 20m --out results/chaos

@@ -123,7 +123,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	var chaos, durability string
-	fs.StringVar(&chaos, "chaos", "", "crash test, kill-server:EVERY: kill the embedded server with SIGKILL every EVERY (e.g. 10s) and restart it on the same data directory and address; clients reconnect, resume and retry (not with --target; durability sync unless --durability says batch)")
+	fs.StringVar(&chaos, "chaos", "", "crash test, kill-server:EVERY: kill the embedded server with SIGKILL every EVERY (e.g. 10s), at a moment when messages are in flight (waiting up to EVERY/4, at most 2s, for one), and restart it on the same data directory and address; clients reconnect, resume and retry (not with --target; durability sync unless --durability says batch)")
 	fs.StringVar(&durability, "durability", "none", "the embedded server's store: none (in memory), batch or sync (on disk, in OUT/data, emptied first); --chaos needs batch or sync and defaults to sync")
 	name, help, err := parseScenario(fs, args, runner.DefaultScenario)
 	if help || err != nil {

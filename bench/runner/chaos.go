@@ -126,6 +126,9 @@ func (c *chaosRun) run() {
 		if off >= c.until || !c.sleep(c.start.Add(off)) {
 			return
 		}
+		if !c.midWrite(min(c.cfg.Every/4, midWriteWait)) {
+			return
+		}
 		kill, t0, dropped0 := c.kill(k)
 		c.kills = append(c.kills, kill)
 		if kill.Error != "" {
@@ -137,6 +140,28 @@ func (c *chaosRun) run() {
 		}
 		c.awaitClients(&c.kills[len(c.kills)-1], t0, dropped0, next)
 	}
+}
+
+// midWriteWait bounds how long a kill waits for messages in flight.
+const midWriteWait = 2 * time.Second
+
+// midWrite waits, at most wait, for a moment when messages are in flight
+// (sent, not acknowledged), so that the kill lands mid-write and the
+// clients' re-sending of what was not acknowledged is put to the test; at
+// a light load acks take a millisecond and a kill at a fixed time would
+// rarely find one. It reports false if the run stopped first.
+func (c *chaosRun) midWrite(wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	tick := time.NewTicker(500 * time.Microsecond)
+	defer tick.Stop()
+	for c.rec.Ledger().Unacked() == 0 && time.Now().Before(deadline) {
+		select {
+		case <-c.stop:
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
 }
 
 // kill kills the server, restarts it and says so. It returns the kill's

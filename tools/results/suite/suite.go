@@ -187,7 +187,7 @@ func Standard() []Entry {
 		},
 		{
 			ID: "find-max", Title: "find-max on the smoke scenario",
-			Cmd:      []string{bench, "run", "smoke", "--find-max", "--find-max-steps", "9", "--out", "{out}"},
+			Cmd:      []string{bench, "run", "smoke", "--find-max", "--find-max-start", "4", "--find-max-steps", "10", "--out", "{out}"},
 			QuickCmd: []string{bench, "run", "smoke", "--find-max", "--find-max-steps", "2", "--out", "{out}"},
 			Timeout:  45 * time.Minute, OKExit: []int{1},
 			parse: func(dir string, _ *Record, f *Figures) (err error) {
