@@ -218,7 +218,7 @@ func TestStandard(t *testing.T) {
 		"bot":         `go test -count=1 -run TestSampleHeldout -v ./refserver/bot`,
 		"smoke":       `bin/bench run smoke --out {out}`,
 		"connections": `bin/bench run connections --out {out}`,
-		"find-max":    `bin/bench run smoke --find-max --find-max-steps 9 --out {out}`,
+		"find-max":    `bin/bench run smoke --find-max --find-max-start 4 --find-max-steps 10 --out {out}`,
 		"half-load":   `bin/bench run smoke --rate {rate} --out {out}`,
 		"durability":  `go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 100000x -count 3 ./refserver/daemon`,
 		"crash":       `go test -count=1 -run '^TestCrashRecovery$' -v ./refserver/daemon`,
