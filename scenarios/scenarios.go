@@ -1,9 +1,9 @@
 // Package scenarios holds the ready scenario files bench runs, embedded in
 // the binary so that "bench run smoke" needs no file: smoke (the default),
 // peak-hour, bot-deflection, reconnect-storm, broadcast,
-// agent-concurrency and chaos (the crash test of bench run --chaos). Each
-// file says in its comments what it measures and
-// how it is sized. The format is documented in bench/scenario/FORMAT.md;
+// agent-concurrency, connections, chaos (the crash test of bench run
+// --chaos) and soak (the steady load of make soak). Each file says in its
+// comments what it measures and how it is sized. The format is documented in bench/scenario/FORMAT.md;
 // package scenario decodes them (scenario.LoadNamed resolves a name here).
 package scenarios
 
