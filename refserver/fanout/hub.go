@@ -117,35 +117,12 @@ func (h *Hub) Devices(tenant, user string) int {
 	return 0
 }
 
-// sendUser sends frame to every device of user except skip.
-func (h *Hub) sendUser(tenant, user string, frame []byte, skip Conn) (sent, dropped int) {
-	k := key{tenant, user}
-	s := h.shard(k)
-	s.mu.RLock()
-	e := s.users[k]
-	if e != nil {
-		for _, c := range e.conns {
-			if c == skip {
-				continue
-			}
-			if c.Send(frame) {
-				sent++
-			} else {
-				dropped++
-			}
-		}
-	}
-	s.mu.RUnlock()
-	return sent, dropped
-}
-
 // Result counts what one fanout did.
 type Result struct {
 	Sent    int // frames queued to connections
 	Dropped int // connections that refused (closing or too slow)
 }
 
-func (r *Result) add(s, d int) { r.Sent += s; r.Dropped += d }
 
 // Deliver encodes o once and sends it to its audience in tenant; origin is
 // the connection whose request produced it.
@@ -153,29 +130,13 @@ func (h *Hub) Deliver(tenant string, o *desk.Out, origin Conn) Result {
 	bp := h.bufs.Get().(*[]byte)
 	frame := o.AppendFrame((*bp)[:0])
 	var r Result
-	switch o.Audience {
-	case desk.ToOrigin:
-		if origin != nil {
-			if origin.Send(frame) {
-				r.Sent++
-			} else {
-				r.Dropped++
-			}
+	h.audience(tenant, o, origin, func(c Conn) {
+		if c.Send(frame) {
+			r.Sent++
+		} else {
+			r.Dropped++
 		}
-	case desk.ToUser:
-		r.add(h.sendUser(tenant, o.User, frame, nil))
-	case desk.ToMembers:
-		var skip Conn
-		if o.SkipOrigin {
-			skip = origin
-		}
-		for _, u := range o.Members {
-			r.add(h.sendUser(tenant, u, frame, skip))
-		}
-		for _, u := range o.Watchers {
-			r.add(h.sendUser(tenant, u, frame, skip))
-		}
-	}
+	})
 	h.putBuf(bp, frame)
 	return r
 }
@@ -185,41 +146,49 @@ func (h *Hub) Deliver(tenant string, o *desk.Out, origin Conn) Result {
 // effects until the store has them on disk sends them later, to the
 // connections that were their audience when the desk produced them.
 func (h *Hub) Resolve(tenant string, o *desk.Out, origin Conn, conns []Conn) []Conn {
+	h.audience(tenant, o, origin, func(c Conn) { conns = append(conns, c) })
+	return conns
+}
+
+// audience calls visit for each connection of o's audience in tenant: the
+// origin, every device of a user, or every device of the members and
+// watchers except the origin when o says so. visit runs under a shard's
+// read lock.
+func (h *Hub) audience(tenant string, o *desk.Out, origin Conn, visit func(Conn)) {
 	switch o.Audience {
 	case desk.ToOrigin:
 		if origin != nil {
-			conns = append(conns, origin)
+			visit(origin)
 		}
 	case desk.ToUser:
-		conns = h.userConns(tenant, o.User, nil, conns)
+		h.userConns(tenant, o.User, nil, visit)
 	case desk.ToMembers:
 		var skip Conn
 		if o.SkipOrigin {
 			skip = origin
 		}
 		for _, u := range o.Members {
-			conns = h.userConns(tenant, u, skip, conns)
+			h.userConns(tenant, u, skip, visit)
 		}
 		for _, u := range o.Watchers {
-			conns = h.userConns(tenant, u, skip, conns)
+			h.userConns(tenant, u, skip, visit)
 		}
 	}
-	return conns
 }
 
-func (h *Hub) userConns(tenant, user string, skip Conn, conns []Conn) []Conn {
+// userConns calls visit for every device of user except skip.
+func (h *Hub) userConns(tenant, user string, skip Conn, visit func(Conn)) {
 	k := key{tenant, user}
 	s := h.shard(k)
 	s.mu.RLock()
 	if e := s.users[k]; e != nil {
 		for _, c := range e.conns {
 			if c != skip {
-				conns = append(conns, c)
+				visit(c)
 			}
 		}
 	}
 	s.mu.RUnlock()
-	return conns
 }
 
 func (h *Hub) putBuf(bp *[]byte, frame []byte) {
