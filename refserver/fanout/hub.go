@@ -123,7 +123,6 @@ type Result struct {
 	Dropped int // connections that refused (closing or too slow)
 }
 
-
 // Deliver encodes o once and sends it to its audience in tenant; origin is
 // the connection whose request produced it.
 func (h *Hub) Deliver(tenant string, o *desk.Out, origin Conn) Result {
