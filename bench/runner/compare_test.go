@@ -56,8 +56,17 @@ func TestCompareFlagsSlowdown(t *testing.T) {
 	for _, row := range r.Rows {
 		if strings.HasPrefix(row.Metric, "delivery.") && row.Verdict == compare.VerdictRegression {
 			flagged[row.Metric] = true
-			if row.Change < 0.10 || row.Change > 0.30 {
-				t.Errorf("%s: change %+.1f%%, want about +20%%", row.Metric, 100*row.Change)
+			// The proxy adds 10ms to every frame, so every percentile
+			// moves by about 10ms: +20% at the median (about 50ms), less
+			// in the tail, whose base holds queueing as well. The median
+			// is checked to that shift; a tail only for its direction,
+			// since a single run's p99 varies by several ms on its own.
+			shift := row.New.Center - row.Base.Center
+			if row.Metric == "delivery.p50" && (shift < 5 || shift > 15) {
+				t.Errorf("%s: moved %+.1fms (%+.1f%%), want about +10ms", row.Metric, shift, 100*row.Change)
+			}
+			if shift <= 0 {
+				t.Errorf("%s: flagged as a regression but moved %+.1fms", row.Metric, shift)
 			}
 		}
 	}
