@@ -363,15 +363,17 @@ func durations(set Set) []float64 {
 
 // percentile is one percentile compared of each latency metric.
 type percentile struct {
-	name     string
+	name string
+	// q is the percentile's quantile, 0.5 for p50.
+	q        float64
 	run      func(reports.Latency) float64
 	interval func(reports.IntervalLatency) float64
 }
 
 var percentiles = []percentile{
-	{"p50", func(l reports.Latency) float64 { return l.P50Ms }, func(l reports.IntervalLatency) float64 { return l.P50Ms }},
-	{"p90", func(l reports.Latency) float64 { return l.P90Ms }, func(l reports.IntervalLatency) float64 { return l.P90Ms }},
-	{"p99", func(l reports.Latency) float64 { return l.P99Ms }, func(l reports.IntervalLatency) float64 { return l.P99Ms }},
+	{"p50", 0.50, func(l reports.Latency) float64 { return l.P50Ms }, func(l reports.IntervalLatency) float64 { return l.P50Ms }},
+	{"p90", 0.90, func(l reports.Latency) float64 { return l.P90Ms }, func(l reports.IntervalLatency) float64 { return l.P90Ms }},
+	{"p99", 0.99, func(l reports.Latency) float64 { return l.P99Ms }, func(l reports.IntervalLatency) float64 { return l.P99Ms }},
 }
 
 // latencyRows compares the percentiles of every latency metric that both
@@ -429,10 +431,15 @@ func (c *comparer) latencyRows() {
 				b, n = c.intervalValues(bRuns, name, p), c.intervalValues(nRuns, name, p)
 			}
 			row := c.statRow(key, "ms", samples, b, n)
-			if !warned && row.Verdict == VerdictTooFewSamples && samples == SamplesIntervals {
-				warned = true
-				c.warn("latency %s: %d base and %d new intervals hold at least %d values; %d needed on each side: not judged",
-					name, len(b), len(n), c.opt.MinIntervalCount, c.opt.MinRuns)
+			if row.Verdict == VerdictTooFewSamples && samples == SamplesIntervals {
+				if least := c.intervalMin(p); least > c.opt.MinIntervalCount {
+					c.warn("latency %s: %d base and %d new intervals hold at least %d values (%d above the %s); %d needed on each side: not judged",
+						key, len(b), len(n), least, tailValues, p.name, c.opt.MinRuns)
+				} else if !warned {
+					warned = true
+					c.warn("latency %s: %d base and %d new intervals hold at least %d values; %d needed on each side: not judged",
+						name, len(b), len(n), c.opt.MinIntervalCount, c.opt.MinRuns)
+				}
 			}
 			c.rep.Rows = append(c.rep.Rows, row)
 		}
@@ -459,13 +466,27 @@ func runValues(runs []*reports.Result, name string, p percentile) []float64 {
 	return v
 }
 
+// tailValues is the fewest values an interval must hold above a
+// percentile for that percentile to be a sample: with fewer, an interval's
+// p99 is its largest value or near it, an extreme that swings from
+// interval to interval whatever the build.
+const tailValues = 5
+
+// intervalMin returns the fewest values an interval must hold for its
+// percentile p to be a sample: MinIntervalCount, and enough that tailValues
+// of them lie above p (500 for p99, 50 for p90).
+func (c *comparer) intervalMin(p percentile) int64 {
+	return max(c.opt.MinIntervalCount, int64(math.Ceil(tailValues/(1-p.q)-1e-9)))
+}
+
 // intervalValues returns percentile p of metric name of every interval of
-// runs that holds at least MinIntervalCount values.
+// runs that holds at least intervalMin(p) values.
 func (c *comparer) intervalValues(runs []*reports.Result, name string, p percentile) []float64 {
 	var v []float64
+	least := c.intervalMin(p)
 	for _, r := range runs {
 		for _, pt := range r.Series {
-			if l := pt.Latency[name]; l.Count >= c.opt.MinIntervalCount {
+			if l := pt.Latency[name]; l.Count >= least {
 				v = append(v, p.interval(l))
 			}
 		}

@@ -116,10 +116,22 @@ func TestCompare(t *testing.T) {
 		samples:   SamplesRuns,
 		regressed: true,
 	}, {
-		name: "one run each, 30 intervals, 20% slower",
+		name: "one run each, 30 intervals of 200 values: the p99 is not judged",
 		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 200}) },
 		new: func(t *testing.T) Set {
 			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.2, intervals: 30, perInterval: 200})
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictTooFewSamples,
+		},
+		samples:   SamplesIntervals,
+		regressed: true,
+		warning:   "delivery.p99: 0 base and 0 new intervals hold at least 500 values (5 above the p99)",
+	}, {
+		name: "one run each, 30 intervals, 20% slower",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 600}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.2, intervals: 30, perInterval: 600})
 		},
 		verdicts: map[string]string{
 			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictRegression,

@@ -22,7 +22,10 @@
 // are independent, which is what the test assumes. With fewer runs the
 // sample is one value per recording interval, the interval's percentile as
 // the result's series holds it, over every interval with at least
-// Options.MinIntervalCount values, pooled over the side's runs. Intervals of
+// Options.MinIntervalCount values and at least 5 values above the
+// percentile (so 500 for a p99, 50 for a p90: an interval's p99 of fewer is
+// its maximum or near it, which swings whatever the build), pooled over the
+// side's runs. Intervals of
 // one run are not independent (a slow minute makes several slow
 // intervals), so such a comparison is weaker evidence and the report says
 // so; a side with fewer than MinRuns intervals is "too few samples" and
