@@ -84,27 +84,14 @@ func New(srv *server.Server, addr string, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.sweepEvery = sweepInterval(s.cfg)
+	s.sweepEvery = server.SweepInterval(s.cfg)
 	return s
-}
-
-// sweepInterval returns how often the timeouts are checked: a quarter of
-// the shortest one (so a connection overstays its timeout by at most a
-// quarter of it), between 10ms and a second.
-func sweepInterval(cfg server.Config) time.Duration {
-	every := time.Second
-	for _, d := range []time.Duration{cfg.HelloTimeout, 3 * cfg.Heartbeat, cfg.FrameTimeout} {
-		if d > 0 {
-			every = min(every, d/4)
-		}
-	}
-	return max(every, 10*time.Millisecond)
 }
 
 // Start runs the engine in the background and returns once it listens (or
 // failed to).
 func (s *Server) Start() error {
-	bound, err := connBound(s.cfg.MaxConns)
+	bound, err := server.ConnBound(s.cfg.MaxConns)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.addr, err)
 	}
