@@ -23,6 +23,7 @@ type Metrics struct {
 	botAnswered, botMenu, botHandoff                         *metrics.Counter
 	broadcasts                                               *metrics.Counter
 	stored                                                   *metrics.Counter
+	httpRequests                                             *metrics.Counter
 
 	// faults counts the connections closed for each 1xx code, indexed by
 	// code-100; refusedOverloaded the connections refused at accept.
@@ -54,6 +55,7 @@ func newMetrics(set *metrics.Set, srv *Server) *Metrics {
 	m.botHandoff = set.NewCounter(`swarmdesk_bot_total{outcome="handoff"}`)
 	m.broadcasts = set.NewCounter(`swarmdesk_broadcasts_total`)
 	m.stored = set.NewCounter(`swarmdesk_messages_stored_total`)
+	m.httpRequests = set.NewCounter(`swarmdesk_http_requests_total`)
 	for i, name := range faultNames {
 		m.faults[i] = set.NewCounter(fmt.Sprintf(`swarmdesk_disconnects_total{code="%d",reason=%q}`, 100+i, name))
 	}
@@ -81,6 +83,10 @@ func (m *Metrics) SlowReader() { m.slowReaders.Inc() }
 
 // FrameIn counts a frame received; transports call it.
 func (m *Metrics) FrameIn() { m.framesIn.Inc() }
+
+// HTTPRequest counts a request of the HTTP binding (connect, send, poll,
+// delete); the polling transport calls it.
+func (m *Metrics) HTTPRequest() { m.httpRequests.Inc() }
 
 // ProtocolError counts a connection closed for a protocol fault.
 func (m *Metrics) ProtocolError() { m.protocolErrors.Inc() }
