@@ -267,6 +267,10 @@ type Run struct {
 	// Target describes the server measured ("embedded refserver
 	// 127.0.0.1:7400", or the --target address).
 	Target string `json:"target"`
+	// Transport says how the clients spoke to it: "tcp" (long
+	// connections), or the HTTP binding's "http long polling" or "http
+	// short polling every 1s". Empty in results older than the field.
+	Transport string `json:"transport,omitempty"`
 }
 
 // ShardIndex identifies one shard of a run split across Count bench

@@ -313,3 +313,37 @@ func (p *Process) Stop() error {
 		return fmt.Errorf("refserver did not stop within %v of SIGTERM: %s", startTimeout, in.output())
 	}
 }
+
+// ProcIO reads the bytes a process has passed to read and write system
+// calls (rchar and wchar of /proc/PID/io): for a server, its sockets'
+// traffic both ways, protocol and HTTP headers included (TCP/IP headers
+// are not), plus its log and any file it reads or writes.
+func ProcIO(pid int) (read, written int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("read i/o of %d: %w", pid, err)
+	}
+	found := 0
+	for line := range strings.SplitSeq(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, perr := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+		switch name {
+		case "rchar":
+			read, err = n, perr
+			found++
+		case "wchar":
+			written, err = n, perr
+			found++
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("read i/o of %d: %s: %w", pid, name, err)
+		}
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("read i/o of %d: no rchar and wchar in /proc/%d/io", pid, pid)
+	}
+	return read, written, nil
+}

@@ -2,7 +2,9 @@ package child
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 )
@@ -79,5 +81,30 @@ func TestKillRestart(t *testing.T) {
 	}
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestProcIO: the bytes this process writes to a pipe show in its wchar.
+func TestProcIO(t *testing.T) {
+	_, w0, err := ProcIO(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	if _, err := w.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	_, w1, err := ProcIO(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w1-w0 < 1<<20 {
+		t.Fatalf("wchar grew by %d after writing 1 MiB", w1-w0)
 	}
 }
