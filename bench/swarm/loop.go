@@ -39,6 +39,9 @@ type Loop struct {
 	maxLag atomic.Int64  // worst timer lateness seen, wall ns
 	h      *handler
 
+	// bytesIn and bytesOut count the frames' bytes over TCP.
+	bytesIn, bytesOut atomic.Int64
+
 	links []*link // open links, for heartbeats; link.slot is the index
 	beats uint32  // heartbeat sweeps so far: the loop's coarse clock, in seconds
 	nonce uint64  // the last ping's nonce
@@ -196,10 +199,15 @@ func (lp *Loop) fire() time.Duration {
 
 // Dial implements behavior.Dialer. It returns at once with a link that
 // buffers sends until the connection is up; a worker dials and enrolls it.
-// It must be called under the loop's lock.
+// With Options.Poll the link is an HTTP session, which connects when the
+// actor sends its first frame (its hello). It must be called under the
+// loop's lock.
 func (lp *Loop) Dial(a behavior.Actor, device int) (behavior.Link, error) {
 	if lp.rt.closing.Load() {
 		return nil, fmt.Errorf("swarm: dial: %w", ErrClosed)
+	}
+	if lp.rt.poll != nil {
+		return lp.dialPoll(a, device), nil
 	}
 	l := &link{loop: lp, a: a, dev: int32(device), state: stDialing}
 	select {
@@ -265,6 +273,7 @@ func (l *link) Send(m wire.Msg) error {
 	l.lastSend = lp.beats
 	if lp.inLoop {
 		lp.enc = m.AppendFrame(lp.enc[:0])
+		lp.bytesOut.Add(int64(len(lp.enc)))
 		if _, err := l.conn.Write(lp.enc); err != nil {
 			return fmt.Errorf("swarm: send %s: %w", m.Type(), err)
 		}
@@ -273,6 +282,7 @@ func (l *link) Send(m wire.Msg) error {
 	rt := lp.rt
 	b := rt.getBuf()
 	*b = m.AppendFrame(*b)
+	lp.bytesOut.Add(int64(len(*b)))
 	err := l.conn.AsyncWrite(*b, func(gnet.Conn, error) error {
 		rt.putBuf(b)
 		return nil
@@ -326,6 +336,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	lp.enlist(l)
 	out := l.pending
 	l.pending = nil
+	lp.bytesOut.Add(int64(len(out)))
 	return out, gnet.None
 }
 
@@ -365,6 +376,7 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 		l.a.Receive(int(l.dev), m)
 	}
 	if ferr != nil || l.state != stOpen {
+		lp.bytesIn.Add(int64(len(buf)))
 		_, _ = c.Discard(-1)
 		if ferr != nil && l.state == stOpen {
 			l.drop(fmt.Errorf("swarm: bad frame from server: %w", ferr))
@@ -372,6 +384,7 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 		return gnet.None
 	}
+	lp.bytesIn.Add(int64(off))
 	_, _ = c.Discard(off)
 	return gnet.None
 }

@@ -29,7 +29,8 @@ var (
 
 // Options configure a Runtime.
 type Options struct {
-	// Addr is the server's long-connection address, host:port.
+	// Addr is the server's address, host:port: its long-connection
+	// listener, or with Poll its HTTP listener (http://Addr).
 	Addr string
 	// Loops is the number of event loops (gnet clients); 0 means one per
 	// core.
@@ -50,6 +51,9 @@ type Options struct {
 	DialTimeout time.Duration
 	// DialQueue is how many dials may wait for a worker; 0 means 65536.
 	DialQueue int
+	// Poll, when set, drives the links over the protocol's HTTP binding
+	// (sessions, polls) instead of TCP connections; nil means TCP.
+	Poll *PollOptions
 }
 
 // maxSourceAddrs is the most loopback source addresses used.
@@ -80,10 +84,18 @@ type Runtime struct {
 
 	// Dialed counts connections enrolled; DialErrors dials that failed.
 	dialed, dialErrors atomic.Int64
+
+	// The polling driver: its options and HTTP client (nil over TCP), and
+	// its counters (over TCP, bytes are counted by the loops).
+	poll                        *pollConfig
+	hc                          *httpClient
+	requests, bytesIn, bytesOut atomic.Int64
+	// srvMaxFrame is the server's frame bound, from ready.max_frame.
+	srvMaxFrame atomic.Int64
 }
 
 // New starts a runtime against opts.Addr: its loops, their timer
-// goroutines and the dial workers.
+// goroutines and, over TCP, the dial workers.
 func New(opts Options) (*Runtime, error) {
 	if opts.Addr == "" {
 		return nil, errors.New("swarm: new runtime: no server address")
@@ -110,14 +122,26 @@ func New(opts Options) (*Runtime, error) {
 	if opts.DialQueue <= 0 {
 		opts.DialQueue = 1 << 16
 	}
+	var poll *pollConfig
+	if opts.Poll != nil {
+		if poll, err = newPollConfig(opts.Poll); err != nil {
+			return nil, fmt.Errorf("swarm: new runtime: %w", err)
+		}
+	}
 	ip := net.ParseIP(host)
 	rt := &Runtime{
 		opts:      opts,
 		wallStart: time.Now(),
 		loopback:  ip != nil && ip.IsLoopback() && ip.To4() != nil,
-		dials:     make(chan *link, opts.DialQueue),
 		stop:      make(chan struct{}),
+		poll:      poll,
 	}
+	if poll == nil {
+		rt.dials = make(chan *link, opts.DialQueue)
+	} else {
+		rt.hc = newHTTPClient(rt)
+	}
+	rt.srvMaxFrame.Store(wire.DefaultMaxFrame)
 	rt.start = opts.Start
 	if rt.start.IsZero() {
 		rt.start = rt.wallStart.Round(0)
@@ -135,9 +159,11 @@ func New(opts Options) (*Runtime, error) {
 		rt.wg.Add(1)
 		go lp.timers()
 	}
-	for range opts.Dialers {
-		rt.wg.Add(1)
-		go rt.dialWorker()
+	if poll == nil {
+		for range opts.Dialers {
+			rt.wg.Add(1)
+			go rt.dialWorker()
+		}
 	}
 	return rt, nil
 }
@@ -172,34 +198,52 @@ func (rt *Runtime) scenario(d time.Duration) time.Duration {
 
 // Stats are the runtime's counters.
 type Stats struct {
-	// Dialed is the number of connections enrolled.
+	// Dialed is the number of connections enrolled (with Poll: of sessions
+	// connected).
 	Dialed int64
-	// DialErrors is the number of dials that failed.
+	// DialErrors is the number of dials that failed (with Poll: of
+	// connects that made no session).
 	DialErrors int64
 	// Open is the number of links open now.
 	Open int64
 	// SourceAddrs is the number of loopback source addresses in use.
 	SourceAddrs int
+	// Requests is the number of HTTP requests made (with Poll; 0 over
+	// TCP).
+	Requests int64
+	// BytesOut and BytesIn are the bytes written to and read from the
+	// server: frames over TCP; with Poll, HTTP requests and answers,
+	// headers included.
+	BytesOut, BytesIn int64
 }
 
 // Stats returns the runtime's counters.
 func (rt *Runtime) Stats() Stats {
-	s := Stats{Dialed: rt.dialed.Load(), DialErrors: rt.dialErrors.Load(), SourceAddrs: int(rt.srcAddrs.Load())}
+	s := Stats{
+		Dialed: rt.dialed.Load(), DialErrors: rt.dialErrors.Load(), SourceAddrs: int(rt.srcAddrs.Load()),
+		Requests: rt.requests.Load(), BytesOut: rt.bytesOut.Load(), BytesIn: rt.bytesIn.Load(),
+	}
 	for _, lp := range rt.loops {
 		s.Open += lp.open.Load()
+		s.BytesOut += lp.bytesOut.Load()
+		s.BytesIn += lp.bytesIn.Load()
 	}
 	return s
 }
 
 // Close stops the timers and the dial workers, then the gnet clients,
-// which closes every connection. Actors are not told: no Dropped is
-// reported for links closed by Close. It waits for every goroutine the
-// runtime started.
+// which closes every connection; with Poll it closes every HTTP connection
+// (ending the requests in flight) and waits for the poll links'
+// goroutines. Actors are not told: no Dropped is reported for links closed
+// by Close. It waits for every goroutine the runtime started.
 func (rt *Runtime) Close() {
 	rt.closeOnce.Do(func() {
 		rt.closing.Store(true)
 		close(rt.stop)
 		rt.cancel()
+		if rt.hc != nil {
+			rt.hc.close()
+		}
 		rt.wg.Wait()
 		for _, lp := range rt.loops {
 			_ = lp.cli.Stop()
