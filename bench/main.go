@@ -36,6 +36,7 @@ commands:
   plan [scenario]  agents, chats per agent and server nodes for a forecast
   report RESULT... render results as an HTML page with charts, or Markdown
   compare BASE NEW compare results; exit 1 on a regression beyond noise
+  conform          check a server against the protocol (PROTOCOL.md) before benchmarking it
   merge            merge the shards of a split run        (not implemented yet)
 
 Run "bench <command> --help" for flags and examples.
@@ -89,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 		return reportCmd(args[1:], stdout, stderr)
 	case "compare":
 		return compareCmd(args[1:], stdout, stderr)
+	case "conform":
+		return conformCmd(args[1:], stdout, stderr)
 	case "merge":
 		// reports.Merge is built and tested, but bench run cannot split a
 		// scenario into shards yet, so there is nothing to merge.

@@ -127,8 +127,8 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatalf("cross-tenant resume leaked %q", d.Body)
 		}
 	}
-	if len(got) != 1 || got[0].(*wire.Error).Code != wire.CodeUnknownConv {
-		t.Fatalf("cross-tenant resume got %+v, want one unknown-conversation error", got)
+	if len(got) != 1 || got[0].(*wire.Error).Code != wire.CodeForbidden {
+		t.Fatalf("cross-tenant resume got %+v, want one forbidden error (200), as for a conversation that does not exist", got)
 	}
 	// Close and transfer are refused too.
 	check(t, intruder.Send(&wire.Close{ClientID: 8, Conv: conv}))

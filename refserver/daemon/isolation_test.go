@@ -67,7 +67,7 @@ func TestTenantIsolationSupervisors(t *testing.T) {
 	refused("transfer demo's conversation", &wire.Transfer{ClientID: 23, Conv: conv, ToAgent: "agent-demo"}, wire.CodeForbidden, 23)
 	// Reading is refused as for a conversation that does not exist, as
 	// for an agent (TestTenantIsolation): nothing of it leaks.
-	refused("resume demo's conversation", &wire.Resume{Points: []wire.ResumePoint{{Conv: conv}}}, wire.CodeUnknownConv, 0)
+	refused("resume demo's conversation", &wire.Resume{Points: []wire.ResumePoint{{Conv: conv}}}, wire.CodeForbidden, 0)
 	// Group names resolve in the supervisor's own tenant: demo's "general"
 	// does not exist in acme.
 	refused("watch demo's group", &wire.Watch{Groups: []string{"general"}}, wire.CodeUnknownGroup, 0)

@@ -324,7 +324,7 @@ func (d *Desk) Reconfigure(rt *tenant.Runtime) error {
 func (d *Desk) replay(s Session, rp wire.ResumePoint, fx *Effects) {
 	c := d.convs[rp.Conv]
 	if c == nil || !c.visibleTo(s) {
-		fx.errorTo(wire.CodeUnknownConv, 0, fmt.Sprintf("resume: no conversation %d", rp.Conv))
+		fx.errorTo(wire.CodeForbidden, 0, fmt.Sprintf("resume: no conversation %d", rp.Conv))
 		return
 	}
 	err := d.store.Since(c.id, rp.Seq, func(r *store.Record) bool {
