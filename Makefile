@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results soak chaos browser ci clean
+.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results compare-designs soak chaos browser ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench-baseline: ## replace tools/ci/baseline with RUNS runs of this tree (then c
 
 results: ## run the standard suite and regenerate RESULTS.md (about 55 minutes)
 	$(GO) run ./tools/results --out RESULTS.md --work results/suite
+
+compare-designs: ## gnet vs netstd vs HTTP long and short polling, same desk core: writes results/designs/report.md and RESULTS.md's comparison (about 20 minutes)
+	$(GO) run ./tools/designs --out results/designs --results RESULTS.md
 
 soak: ## a 10-minute soak of the server under steady load: no growth in memory or goroutines (DURATION=10m)
 	$(GO) run ./tools/soak --duration $(or $(DURATION),10m)

@@ -49,6 +49,10 @@ examples:
   bench run ./my.yaml --rate 3 --agents 20  a scenario file, with overrides
   bench run --target 10.0.0.5:7400 --server-metrics http://10.0.0.5:7401/metrics
                                             drive any server that speaks the protocol
+  bench run --transport netstd              the embedded refserver on a goroutine per connection
+  bench run --transport poll --poll-interval 1s
+                                            ... over HTTP, short polling every second
+  bench run --target http://127.0.0.1:7400  a server speaking the HTTP binding, long polling
   bench run peak-hour --metrics-addr 127.0.0.1:9464
                                             watch the run live in Prometheus/Grafana
   bench run --out results/today --seed 7    choose the output directory and seed
@@ -109,7 +113,10 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newCommand("run", runExamples, stderr)
 	var opts runner.Options
-	fs.StringVar(&opts.Target, "target", "", "server address host:port (default: start an embedded refserver)")
+	fs.StringVar(&opts.Target, "target", "", "server address: host:port or tcp://host:port (long connections), http://host:port (the protocol's HTTP binding, polling) (default: start an embedded refserver)")
+	fs.StringVar(&opts.Transport, "transport", "", "the embedded refserver's design: gnet (event loops, the default), netstd (a goroutine per connection) or poll (HTTP, spoken by polling); not with --target")
+	fs.DurationVar(&opts.PollInterval, "poll-interval", 0, "over HTTP: short-poll once per interval (e.g. 1s); 0 long-polls, each poll held by the server until a frame or --poll-wait")
+	fs.DurationVar(&opts.PollWait, "poll-wait", 0, "over HTTP with long polling: how long the server may hold a poll (default 25s, at most 60s)")
 	fs.StringVar(&opts.OutDir, "out", "", "output directory for result.json and .hlog files (default results/<scenario>-<UTC time>)")
 	overrides := overrideFlags(fs, true)
 	var (

@@ -23,8 +23,9 @@ import (
 func main() {
 	opts := daemon.DefaultOptions()
 	fs := pflag.NewFlagSet("refserver", pflag.ContinueOnError)
-	fs.StringVar(&opts.Listen, "listen", opts.Listen, "address for long connections")
+	fs.StringVar(&opts.Listen, "listen", opts.Listen, "address of the transport: long connections, or HTTP with --transport poll")
 	fs.StringVar(&opts.Admin, "admin", opts.Admin, `address of the admin HTTP endpoint (/metrics, /healthz); "" disables it`)
+	fs.StringVar(&opts.Transport, "transport", "gnet", "connection-server design: gnet (event loops), netstd (a goroutine per connection) or poll (HTTP short and long polling, PROTOCOL.md's HTTP binding); each runs the same desk core")
 	fs.IntVar(&opts.Loops, "loops", opts.Loops, "gnet event loops (0: one per core)")
 	fs.StringVar(&opts.ConfigFile, "config", "", "tenant file (YAML) replacing the built-in demo tenant")
 	fs.DurationVar(&opts.Server.Heartbeat, "heartbeat", opts.Server.Heartbeat, "client heartbeat interval; silence for three closes a connection")

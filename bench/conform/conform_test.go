@@ -31,10 +31,19 @@ func run(t *testing.T, cfg conform.Config) *conform.Report {
 
 // TestRefserver: a real refserver passes every case; with the demo tenant,
 // which is open, the token cases are skipped and say why.
+//
+// It runs against every design refserver has: gnet and netstd over long
+// connections, poll over the HTTP binding.
 func TestRefserver(t *testing.T) {
-	srv := rt.NewServer()
+	for _, design := range []struct{ transport, scheme string }{{"gnet", "tcp://"}, {"netstd", "tcp://"}, {"poll", "http://"}} {
+		t.Run(design.transport, func(t *testing.T) { refserver(t, design.transport, design.scheme) })
+	}
+}
+
+func refserver(t *testing.T, transport, scheme string) {
+	srv := rt.NewServer(rt.WithTransport(transport))
 	defer srv.Close()
-	rep := run(t, conform.Config{Target: srv.Addr})
+	rep := run(t, conform.Config{Target: scheme + srv.Addr})
 	if err := rep.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -79,19 +88,24 @@ func TestRefserverTokens(t *testing.T) {
 	if err := os.WriteFile(path, []byte(lockedTenant), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Over HTTP too: a session begins with the hello and its token.
+	hsrv := rt.NewServer(rt.WithConfig(path), rt.WithTransport("poll"))
+	defer hsrv.Close()
 	srv := rt.NewServer(rt.WithConfig(path))
 	defer srv.Close()
-	rep := run(t, conform.Config{Target: "tcp://" + srv.Addr, Tenant: "locked", Secret: "conform-test-secret-0123456789"})
-	if err := rep.Err(); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range rep.Cases {
-		if c.Status != conform.Pass {
-			t.Errorf("%s: %s", c.Name, c.Status)
+	for _, target := range []string{"tcp://" + srv.Addr, "http://" + hsrv.Addr} {
+		rep := run(t, conform.Config{Target: target, Tenant: "locked", Secret: "conform-test-secret-0123456789"})
+		if err := rep.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range rep.Cases {
+			if c.Status != conform.Pass {
+				t.Errorf("%s: %s: %s", target, c.Name, c.Status)
+			}
 		}
 	}
 
-	rep = conform.Run(context.Background(), conform.Config{Target: srv.Addr, Tenant: "locked", Only: []string{"^customer/open$", "^tokens/valid$"}})
+	rep := conform.Run(context.Background(), conform.Config{Target: srv.Addr, Tenant: "locked", Only: []string{"^customer/open$", "^tokens/valid$"}})
 	var f *conform.Failure
 	if !errors.As(rep.Err(), &f) || !slices.Equal(f.Names(), []string{"customer/open"}) {
 		t.Fatalf("without the secret: %v, want customer/open failed (its hello refused)", rep.Err())

@@ -85,6 +85,11 @@ func checkRecovered(t *testing.T, res *reports.Result) {
 // It needs the durable store and the desk's recovery (issue 6): a server
 // that forgets its conversations on restart fails it with lost and
 // unacknowledged messages.
+//
+// It runs against every design refserver has (--transport gnet, netstd
+// and poll), so the same end-to-end correctness run, reconnects and
+// resumes included, holds for each: over HTTP a kill ends every session,
+// and the clients connect again with a hello that resumes.
 func TestChaosKillServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds refserver and kills it for seconds")
@@ -93,9 +98,16 @@ func TestChaosKillServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, transport := range Transports {
+		t.Run(transport, func(t *testing.T) { chaosKillServer(t, bin, transport) })
+	}
+}
+
+func chaosKillServer(t *testing.T, bin, transport string) {
 	var progress bytes.Buffer
 	opts := shortChaos(t, &progress)
 	opts.ServerBinary = bin
+	opts.Transport = transport
 	opts.Durability = "sync"
 	opts.Chaos = &Chaos{Fault: FaultKillServer, Every: chaosEvery}
 	res, err := Run(context.Background(), opts)

@@ -55,9 +55,22 @@ type Options struct {
 	// Scenario is an embedded scenario's name or a scenario file's path.
 	// Default "smoke".
 	Scenario string
-	// Target is the server's address, host:port; "" starts refserver as a
-	// child process on loopback and stops it after the run.
+	// Target is the server's address: host:port or tcp://host:port for
+	// long connections, http://host:port for the protocol's HTTP binding
+	// (polling). "" starts refserver as a child process on loopback and
+	// stops it after the run.
 	Target string
+	// Transport is the embedded server's design (refserver --transport):
+	// gnet (the default), netstd or poll. bench speaks to poll over HTTP.
+	// With Target, the target's scheme says how to speak to it instead.
+	Transport string
+	// PollInterval, for an HTTP target or the poll transport, makes the
+	// clients short-poll once per interval; 0 long-polls (each poll held
+	// by the server until a frame or PollWait).
+	PollInterval time.Duration
+	// PollWait is how long a long poll may be held; 0 means swarm's
+	// default.
+	PollWait time.Duration
 	// Overrides change the scenario's common fields (flags over files).
 	Overrides scenario.Overrides
 	// OutDir is where result.json and the .hlog files go. Default
@@ -135,6 +148,10 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 	if name == "" {
 		name = DefaultScenario
 	}
+	link, err := opts.link()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
 	if opts.Durability != "" && opts.Target != "" {
 		return nil, fmt.Errorf("%w: --durability sets the embedded server's store; the server at --target is not bench's to configure", ErrSetup)
 	}
@@ -169,7 +186,7 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrScenario, name, err)
 	}
 	if opts.FindMax == nil {
-		if err := fitLimit(sc, out); err != nil {
+		if err := fitLimit(sc, link.fdsPerLink(), out); err != nil {
 			return nil, err
 		}
 	}
@@ -182,7 +199,7 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
 	}
 
-	addr, target := opts.Target, opts.Target
+	addr, target := link.addr, opts.Target
 	var srv *child.Process
 	if addr == "" {
 		bin := opts.ServerBinary
@@ -203,14 +220,15 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 			}
 			args = append(args, "--data-dir", data, "--durability", opts.Durability)
 		}
+		args = append(args, "--transport", link.transport)
 		srv, err = child.Start(bin, args...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 		}
 		defer func() { _ = srv.Stop() }()
 		addr = srv.Addr
-		target = "embedded refserver " + addr
-		fmt.Fprintf(out, "started embedded refserver (pid %d) on %s, durability %s\n", srv.Pid(), addr, opts.Durability)
+		target = fmt.Sprintf("embedded refserver (%s) %s", link.transport, addr)
+		fmt.Fprintf(out, "started embedded refserver (pid %d, transport %s) on %s, durability %s\n", srv.Pid(), link.transport, addr, opts.Durability)
 		if opts.Chaos != nil {
 			fmt.Fprintf(out, "chaos: %s: SIGKILL every %v, restarted on the same address and data directory\n", opts.Chaos.Fault, opts.Chaos.Every)
 			if opts.Durability == "none" {
@@ -226,8 +244,8 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 
 // fitLimit sizes the run to the file-descriptor limit, raising the soft limit
 // first and scaling the arrivals down if it is still short, and says so.
-func fitLimit(sc *scenario.Scenario, out io.Writer) error {
-	need := sc.PeakConnections()
+func fitLimit(sc *scenario.Scenario, fdsPerLink int, out io.Writer) error {
+	need := sc.PeakConnections() * fdsPerLink
 	limit, err := swarm.Limit()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSetup, err)
@@ -245,7 +263,7 @@ func fitLimit(sc *scenario.Scenario, out io.Writer) error {
 		return nil
 	}
 	sessions := sc.Schedule().Sessions()
-	n := int(math.Floor(sessions * float64(limit-sc.AgentCount()-1) / float64(need)))
+	n := int(math.Floor(sessions * float64(limit-fdsPerLink*sc.AgentCount()-1) / float64(need)))
 	if n < 1 {
 		return fmt.Errorf("%w: the open-file limit allows %d connections; the scenario needs %d at its peak", ErrSetup, limit, need)
 	}
@@ -294,7 +312,11 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 	}
 
 	start := time.Now().UTC()
-	rt, err := swarm.New(swarm.Options{Addr: addr, Loops: opts.Loops, Timescale: sc.Timescale, Start: start})
+	link, err := opts.link()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	rt, err := swarm.New(swarm.Options{Addr: addr, Loops: opts.Loops, Timescale: sc.Timescale, Start: start, Poll: link.poll})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
@@ -464,7 +486,7 @@ loop:
 	}
 	res, err := rec.Result(reports.Run{
 		Tool: "swarmdesk bench", ToolVersion: version(), Scenario: sc.Name, ScenarioFile: file,
-		Seed: sc.Seed, Shard: reports.ShardIndex{Index: 0, Count: 1}, Target: target,
+		Seed: sc.Seed, Shard: reports.ShardIndex{Index: 0, Count: 1}, Target: target, Transport: link.describe(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: result: %w", ErrSetup, err)

@@ -1,6 +1,7 @@
 // Package daemon assembles a running refserver from its parts: the tenant
-// configuration, the store, the server core, the gnet transport and the
-// admin endpoint. refserver's main parses flags into Options and calls Run;
+// configuration, the store, the server core, a transport (gnet event
+// loops, a goroutine per connection, or HTTP polling) and the admin
+// endpoint. refserver's main parses flags into Options and calls Run;
 // tests and the bench start one in-process with Start.
 package daemon
 
@@ -18,11 +19,39 @@ import (
 	"github.com/swarmdesk/swarmdesk/refserver/store"
 	"github.com/swarmdesk/swarmdesk/refserver/tenant"
 	"github.com/swarmdesk/swarmdesk/refserver/transport/gnet"
+	"github.com/swarmdesk/swarmdesk/refserver/transport/netstd"
+	"github.com/swarmdesk/swarmdesk/refserver/transport/poll"
 )
+
+// Transports are the connection-server designs refserver runs the one
+// desk core on (--transport), the default first.
+var Transports = []string{"gnet", "netstd", "poll"}
+
+// transport is what the daemon needs of a connection server.
+type transport interface {
+	Start() error
+	Addr() string
+	MaxConns() int
+	Shutdown(ctx context.Context) error
+}
+
+// newTransport returns the transport opts name, serving srv.
+func newTransport(srv *server.Server, opts Options) (transport, error) {
+	switch opts.Transport {
+	case "", "gnet":
+		return gnet.New(srv, opts.Listen, gnet.WithLoops(opts.Loops), gnet.WithLogger(opts.Logger)), nil
+	case "netstd":
+		return netstd.New(srv, opts.Listen, netstd.WithLogger(opts.Logger)), nil
+	case "poll":
+		return poll.New(srv, opts.Listen, poll.WithLogger(opts.Logger)), nil
+	}
+	return nil, fmt.Errorf("transport %q: want one of %v", opts.Transport, Transports)
+}
 
 // Options are refserver's settings, as its flags set them.
 type Options struct {
-	Listen     string        // long connections, host:port
+	Listen     string        // the transport's address (long connections, or HTTP for poll), host:port
+	Transport  string        // gnet (default), netstd or poll
 	Admin      string        // admin HTTP, host:port ("" = none)
 	Loops      int           // gnet event loops (0 = one per core)
 	ConfigFile string        // tenant file; "" = the built-in demo tenant
@@ -50,7 +79,7 @@ type Daemon struct {
 	opts      Options
 	store     store.Store
 	srv       *server.Server
-	transport *gnet.Server
+	transport transport
 	admin     *admin.Server
 }
 
@@ -66,6 +95,9 @@ func Start(opts Options) (*Daemon, error) {
 			return nil, err
 		}
 		cfg = c
+	}
+	if opts.Transport == "" {
+		opts.Transport = "gnet"
 	}
 	rt, err := tenant.Build(cfg)
 	if err != nil {
@@ -88,8 +120,12 @@ func Start(opts Options) (*Daemon, error) {
 		opts.Logger.Info("store opened", "durability", dur, "dir", opts.DataDir,
 			"restored", d.srv.Restored(), "took", time.Since(loaded).Round(time.Microsecond))
 	}
-	d.transport = gnet.New(d.srv, opts.Listen, gnet.WithLoops(opts.Loops), gnet.WithLogger(opts.Logger))
-	if err := d.transport.Start(); err != nil {
+	tr, err := newTransport(d.srv, opts)
+	if err == nil {
+		d.transport = tr
+		err = tr.Start()
+	}
+	if err != nil {
 		d.srv.Close()
 		return nil, errors.Join(err, d.store.Close())
 	}
@@ -101,7 +137,7 @@ func Start(opts Options) (*Daemon, error) {
 			return nil, errors.Join(err, d.transport.Shutdown(ctx))
 		}
 	}
-	opts.Logger.Info("refserver serving", "listen", d.Addr(), "admin", d.AdminAddr(), "tenants", d.srv.Tenants())
+	opts.Logger.Info("refserver serving", "listen", d.Addr(), "admin", d.AdminAddr(), "transport", opts.Transport, "tenants", d.srv.Tenants())
 	return d, nil
 }
 

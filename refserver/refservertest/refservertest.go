@@ -44,6 +44,11 @@ func WithDurability(durability, dir string) Option {
 	return func(o *daemon.Options) { o.Durability, o.DataDir = durability, dir }
 }
 
+// WithTransport serves on transport name (daemon.Transports: gnet, the
+// default, netstd or poll). With poll, Addr is an HTTP address: the
+// blocking Client here speaks long connections only.
+func WithTransport(name string) Option { return func(o *daemon.Options) { o.Transport = name } }
+
 // WithLogger sets the server's logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *daemon.Options) { o.Logger = l } }
 

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/tools/designs/designs"
 )
 
 // Files of the work directory.
@@ -92,7 +95,26 @@ func Generate(ctx context.Context, entries []Entry, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(opts.path(opts.Out), text)
+	old, err := os.ReadFile(opts.path(opts.Out))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: read %s: %w", ErrSetup, opts.Out, err)
+	}
+	return writeFile(opts.path(opts.Out), keepSection(old, text))
+}
+
+// keepSection returns the rendered text with the section between
+// designs.BeginMarker and designs.EndMarker taken from the old file, when
+// it has one: that section is make compare-designs' to write.
+func keepSection(old, rendered []byte) []byte {
+	begin, end := []byte(designs.BeginMarker), []byte(designs.EndMarker)
+	oi, oj := bytes.Index(old, begin), bytes.Index(old, end)
+	ri, rj := bytes.Index(rendered, begin), bytes.Index(rendered, end)
+	if oi < 0 || oj < oi || ri < 0 || rj < ri {
+		return rendered
+	}
+	out := append([]byte{}, rendered[:ri]...)
+	out = append(out, old[oi:oj]...)
+	return append(out, rendered[rj:]...)
 }
 
 func (o Options) withDefaults() Options {

@@ -289,3 +289,18 @@ func TestChaosKills(t *testing.T) {
 	}
 	t.Fatal("no chaos entry")
 }
+
+// TestKeepSection: the comparison's section comes from the old file when
+// it has one, and the rendered placeholder stays when it has none.
+func TestKeepSection(t *testing.T) {
+	rendered := []byte("# R\n<!-- compare-designs:begin -->\nNot measured yet.\n<!-- compare-designs:end -->\n## next\n")
+	old := []byte("# old\n<!-- compare-designs:begin -->\n| table |\n<!-- compare-designs:end -->\n## old next\n")
+	got := string(keepSection(old, rendered))
+	want := "# R\n<!-- compare-designs:begin -->\n| table |\n<!-- compare-designs:end -->\n## next\n"
+	if got != want {
+		t.Fatalf("kept:\n%s\nwant:\n%s", got, want)
+	}
+	if got := string(keepSection([]byte("# no markers\n"), rendered)); got != string(rendered) {
+		t.Fatalf("without an old section:\n%s", got)
+	}
+}

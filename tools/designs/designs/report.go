@@ -1,0 +1,361 @@
+package designs
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+// Markers delimit the comparison's section in RESULTS.md: Splice replaces
+// what is between them, and the results suite keeps it when it renders
+// the rest of the file.
+const (
+	BeginMarker = "<!-- compare-designs:begin -->"
+	EndMarker   = "<!-- compare-designs:end -->"
+)
+
+// row is one line of the table: a figure of every design.
+type row struct {
+	id, label string
+	unit      string
+	higher    bool // higher is better
+	value     func(Result) (float64, bool)
+	format    func(float64) string
+}
+
+// rows returns the table's rows for doc's sizes.
+func rows(doc *Document) []row {
+	var rs []row
+	for i, n := range doc.Sizes {
+		rs = append(rs, row{
+			id: fmt.Sprintf("memory-%d", n), label: fmt.Sprintf("server memory per idle connection, %s connections (RSS growth over them)", thousands(float64(n))),
+			unit: "B", value: func(r Result) (float64, bool) {
+				if r.Idle == nil || i >= len(r.Idle.Points) {
+					return 0, false
+				}
+				return r.Idle.Points[i].BytesPerConn, true
+			}, format: bytesFmt,
+		})
+	}
+	rs = append(rs,
+		row{id: "memory-slope", label: "server memory per additional idle connection (slope over the sizes)", unit: "B",
+			value: func(r Result) (float64, bool) { return idle(r, func(i *Idle) float64 { return i.SlopeBytesPerConn }) }, format: bytesFmt},
+		row{id: "requests", label: "server requests per idle client per hour (pings, or HTTP polls)", unit: "",
+			value: func(r Result) (float64, bool) {
+				return idle(r, func(i *Idle) float64 { return i.RequestsPerClientHour })
+			},
+			format: func(v float64) string { return thousands(v) }},
+		row{id: "broadcast", label: fmt.Sprintf("one broadcast to every idle customer (%s): until the last has it", thousands(float64(doc.Sizes[len(doc.Sizes)-1]))), unit: "ms",
+			value: func(r Result) (float64, bool) { return idle(r, func(i *Idle) float64 { return i.BroadcastAllMs }) }, format: msFmt},
+		row{id: "broadcast-half", label: "the same broadcast: until half have it", unit: "ms",
+			value: func(r Result) (float64, bool) { return idle(r, func(i *Idle) float64 { return i.BroadcastHalfMs }) }, format: msFmt},
+		row{id: "cpu", label: "server CPU seconds per 1,000 delivered messages", unit: "s",
+			value:  func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.CPUPer1000 }) },
+			format: func(v float64) string { return fmt.Sprintf("%.3f", v) }},
+		row{id: "p50", label: "delivery latency p50", unit: "ms",
+			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.P50Ms }) }, format: msFmt},
+		row{id: "p99", label: "delivery latency p99", unit: "ms",
+			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.P99Ms }) }, format: msFmt},
+		row{id: "p999", label: "delivery latency p99.9", unit: "ms",
+			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.P999Ms }) }, format: msFmt},
+		row{id: "wire", label: "bytes on the wire per delivered message (server's socket reads and writes, HTTP headers included)", unit: "B",
+			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.BytesPerDelivered }) }, format: bytesFmt},
+		row{id: "find-max", label: "highest sustainable load: smoke's customers.rate meeting every objective (--find-max)", higher: true,
+			value: func(r Result) (float64, bool) {
+				if r.FindMax == nil || r.FindMax.Best == 0 {
+					return 0, false
+				}
+				return r.FindMax.Best, true
+			}, format: func(v float64) string { return fmt.Sprintf("%g/s", v) }},
+	)
+	return rs
+}
+
+func idle(r Result, f func(*Idle) float64) (float64, bool) {
+	if r.Idle == nil {
+		return 0, false
+	}
+	return f(r.Idle), true
+}
+
+func load(r Result, f func(*Load) float64) (float64, bool) {
+	if r.Load == nil || r.Load.Delivered == 0 {
+		return 0, false
+	}
+	return f(r.Load), true
+}
+
+// level is the relative margin within which two figures are level: gnet is
+// ahead on a row only when its figure beats every other by more.
+const level = 0.05
+
+// Verdict is gnet's standing on one row.
+type Verdict struct {
+	Row   string
+	Label string
+	// Ahead is whether gnet beat every other design by more than 5%;
+	// Best the design with the best figure (gnet when ahead or level).
+	Ahead bool
+	Level bool
+	Best  string
+	// Ratio is gnet's figure over the best one's (for lower-is-better
+	// rows; the inverse for higher-is-better ones): how far behind.
+	Ratio float64
+}
+
+// Verdicts returns gnet's standing on every row where gnet and another
+// design were measured.
+func Verdicts(doc *Document) []Verdict {
+	var out []Verdict
+	gi := -1
+	for i, r := range doc.Results {
+		if r.Design == "gnet" {
+			gi = i
+		}
+	}
+	if gi < 0 {
+		return nil
+	}
+	for _, rw := range rows(doc) {
+		g, ok := rw.value(doc.Results[gi])
+		if !ok {
+			continue
+		}
+		v := Verdict{Row: rw.id, Label: rw.label, Ahead: true, Best: "gnet"}
+		bestVal := g
+		others := 0
+		for i, r := range doc.Results {
+			x, ok := rw.value(r)
+			if i == gi || !ok {
+				continue
+			}
+			others++
+			better := x < bestVal
+			if rw.higher {
+				better = x > bestVal
+			}
+			if better {
+				bestVal, v.Best = x, r.Design
+			}
+			// gnet is ahead only by a clear margin over every other.
+			margin := x > g*(1+level)
+			if rw.higher {
+				margin = x < g*(1-level)
+			}
+			if !margin {
+				v.Ahead = false
+			}
+		}
+		if others == 0 {
+			continue
+		}
+		if !v.Ahead {
+			switch {
+			case v.Best == "gnet":
+				v.Level = true
+			case rw.higher:
+				v.Ratio = bestVal / g
+				v.Level = v.Ratio <= 1+level
+			default:
+				if bestVal > 0 {
+					v.Ratio = g / bestVal
+				}
+				v.Level = v.Ratio <= 1+level
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// why explains, per row, the mechanism that lets another design match or
+// beat gnet there. It is printed under a row where gnet is not ahead.
+var why = map[string]string{
+	"requests": "How often an idle client asks is set by its keep-alive rule, not by the server's design: a long connection's client pings when it has sent nothing for a heartbeat (15 s, so 240 an hour), while a long poll is held up to 25 s and a short poll asks every second. A long connection with a longer heartbeat would ask less.",
+	"p50":      "At this offered load every design is mostly idle: a delivery's latency is a few system calls and a wake-up on each side, the same work whatever multiplexes the sockets. gnet's loops pay off in CPU and memory per connection, not in the latency of a lightly loaded server.",
+	"p99":      "At this offered load the tail is set by scheduling on a 2-core machine shared by bench and the server, not by the design; a goroutine per connection wakes exactly the reader that has data, which costs no more than an event loop's wake-up until connections are many.",
+	"p999":     "As for p99: the tail at this load is scheduling noise on a shared 2-core machine.",
+	"cpu":      "At this load most connections are idle; the work per message (desk, store, encoding) is the same core, so the designs' CPU differs little. netstd's cost is per connection (two goroutines each), which shows in memory, not CPU at low load.",
+	"wire":     "Long connections carry only frames; on both TCP designs the bytes per message are the same protocol.",
+	"find-max": "smoke's objectives are mostly latency tails, and the knee is where the 2-core machine, shared with bench's generator, runs out of CPU; the server's share of that is similar for the TCP designs at these connection counts (tens), where an event loop has nothing to save.",
+}
+
+// Markdown writes the comparison: the table, gnet's standing and why,
+// and the commands.
+func Markdown(w io.Writer, doc *Document, command string) error {
+	var b bytes.Buffer
+	at := ""
+	if doc.Commit != "" {
+		at = " at commit `" + doc.Commit + "`"
+	}
+	fmt.Fprintf(&b, "Measured %s%s, in %s, by `%s` (tools/designs). Each design serves the same desk core; bench speaks to the gnet and netstd designs over long TCP connections and to poll over the protocol's HTTP binding (refserver/wire/PROTOCOL.md). The server is a child process per phase: its memory, CPU and socket bytes (`/proc/PID/io`) are its own.\n\n",
+		doc.Start.Format("2006-01-02"), at, doc.End.Sub(doc.Start).Round(1e9), command)
+	fmt.Fprintf(&b, "- Idle: %s idle customers (hello, then only the client's keep-alive), the server's RSS over its RSS before any connection, divided by the connections; sized to the open-file limit (%d): a polling client holds two HTTP connections, so the largest size is under half of it. Requests counted over %.0f s at the largest size, then one broadcast timed from its post to its arrival at the last customer.\n",
+		joinSizes(doc.Sizes), doc.FDLimit, doc.WindowS)
+	fmt.Fprintf(&b, "- Load: `bench run smoke --rate %g` against each (equal offered load), latency corrected for coordinated omission; CPU and bytes are the server's over the run.\n", doc.Rate)
+	b.WriteString("- Highest load: `bench run smoke --find-max` against each, from the same start and with the same step budget.\n\n")
+
+	b.WriteString("| | ")
+	for _, r := range doc.Results {
+		fmt.Fprintf(&b, "%s | ", r.Design)
+	}
+	b.WriteString("\n|---|")
+	for range doc.Results {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n| design | ")
+	for _, r := range doc.Results {
+		fmt.Fprintf(&b, "%s | ", r.Text)
+	}
+	b.WriteString("\n")
+	for _, rw := range rows(doc) {
+		fmt.Fprintf(&b, "| %s | ", rw.label)
+		for _, r := range doc.Results {
+			if v, ok := rw.value(r); ok {
+				b.WriteString(rw.format(v))
+			} else {
+				b.WriteString("—")
+			}
+			b.WriteString(" | ")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| correctness at the load: lost / duplicated / reordered / unacked | ")
+	for _, r := range doc.Results {
+		if r.Load == nil {
+			b.WriteString("— | ")
+			continue
+		}
+		pass := "objectives met"
+		if !r.Load.Pass {
+			pass = "**objectives failed**"
+		}
+		fmt.Fprintf(&b, "%d / %d / %d / %d, %s | ", r.Load.Lost, r.Load.Duplicated, r.Load.Reordered, r.Load.Unacked, pass)
+	}
+	b.WriteString("\n\n")
+
+	vs := Verdicts(doc)
+	var ahead []string
+	var notAhead []Verdict
+	for _, v := range vs {
+		if v.Ahead {
+			ahead = append(ahead, v.Label)
+		} else {
+			notAhead = append(notAhead, v)
+		}
+	}
+	if len(vs) > 0 {
+		fmt.Fprintf(&b, "**gnet is ahead** (better than every other design by more than %.0f%%) on %d of %d rows", level*100, len(ahead), len(vs))
+		if len(ahead) > 0 {
+			fmt.Fprintf(&b, ": %s", strings.Join(ahead, "; "))
+		}
+		b.WriteString(".\n\n")
+	}
+	if len(notAhead) > 0 {
+		b.WriteString("**Where gnet is not ahead, and why:**\n\n")
+		for _, v := range notAhead {
+			switch {
+			case v.Best == "gnet":
+				fmt.Fprintf(&b, "- %s: gnet is best but within %.0f%% of another design: level.", v.Label, level*100)
+			case v.Level:
+				fmt.Fprintf(&b, "- %s: %s is best, gnet within %.0f%% (%.2f×): level.", v.Label, v.Best, level*100, v.Ratio)
+			default:
+				fmt.Fprintf(&b, "- %s: **%s is ahead**; gnet's figure is %.2f× the best.", v.Label, v.Best, v.Ratio)
+			}
+			if w, ok := why[v.Row]; ok {
+				b.WriteString(" " + w)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Commands of the bench runs, as they ran (addresses are the phase's server):\n\n```sh\n")
+	for _, r := range doc.Results {
+		for _, c := range []*[]string{cmdOf(r.Load), cmdOfFM(r.FindMax)} {
+			if c != nil {
+				b.WriteString(strings.Join(*c, " ") + "\n")
+			}
+		}
+	}
+	b.WriteString("```\n")
+	_, err := w.Write(b.Bytes())
+	if err != nil {
+		return fmt.Errorf("write the comparison: %w", err)
+	}
+	return nil
+}
+
+func cmdOf(l *Load) *[]string {
+	if l == nil {
+		return nil
+	}
+	return &l.Command
+}
+
+func cmdOfFM(f *FindMax) *[]string {
+	if f == nil {
+		return nil
+	}
+	return &f.Command
+}
+
+// Splice replaces the comparison's section of the file at path (between
+// BeginMarker and EndMarker) with block, or appends the section when the
+// file has none.
+func Splice(path, title, block string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("splice into %s: %w", path, err)
+	}
+	section := BeginMarker + "\n" + block + EndMarker
+	s := string(old)
+	i, j := strings.Index(s, BeginMarker), strings.Index(s, EndMarker)
+	switch {
+	case i >= 0 && j > i:
+		s = s[:i] + section + s[j+len(EndMarker):]
+	case i >= 0 || j >= 0:
+		return fmt.Errorf("splice into %s: only one of the markers %s and %s", path, BeginMarker, EndMarker)
+	default:
+		if s != "" && !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += "\n## " + title + "\n\n" + section + "\n"
+	}
+	return reports.WriteAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, s)
+		return err
+	})
+}
+
+func joinSizes(sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, n := range sizes {
+		parts[i] = thousands(float64(n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func bytesFmt(v float64) string { return thousands(v) + " B" }
+
+func msFmt(v float64) string {
+	switch {
+	case v < 1:
+		return fmt.Sprintf("%.0f µs", v*1000)
+	case v < 100:
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return thousands(v) + " ms"
+}
+
+// thousands formats v rounded, with comma separators.
+func thousands(v float64) string { return english.Sprintf("%d", int64(math.Round(v))) }
+
+var english = message.NewPrinter(language.English)

@@ -1,0 +1,151 @@
+package designs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/swarmdesk/swarmdesk/reports"
+)
+
+// Schema is the version of the comparison's JSON document.
+const Schema = "swarmdesk.designs/v1"
+
+// Options configure a comparison.
+type Options struct {
+	// Designs are the designs compared (default Standard).
+	Designs []Design
+	// Server and Bench are the refserver and bench binaries.
+	Server, Bench string
+	// Out is the directory for the document, the report and every bench
+	// run's outputs.
+	Out string
+	// Sizes are the idle-customer counts memory is measured at, ascending;
+	// empty: sized to the open-file limit (see DefaultSizes).
+	Sizes []int
+	// Window is how long idle clients' requests are counted.
+	Window time.Duration
+	// Rate is the offered load of the load phase, the smoke scenario's
+	// customers.rate.
+	Rate float64
+	// FindMaxStart and FindMaxSteps bound each design's find-max.
+	FindMaxStart float64
+	FindMaxSteps int
+	// Log receives progress and every child's output.
+	Log io.Writer
+}
+
+// Result is one design's figures.
+type Result struct {
+	Design  string   `json:"design"`
+	Text    string   `json:"text"`
+	Idle    *Idle    `json:"idle"`
+	Load    *Load    `json:"load"`
+	FindMax *FindMax `json:"find_max"`
+}
+
+// Document is the comparison's JSON document (designs.json).
+type Document struct {
+	Schema   string    `json:"schema"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Commit   string    `json:"commit,omitempty"`
+	Sizes    []int     `json:"sizes"`
+	WindowS  float64   `json:"window_s"`
+	Rate     float64   `json:"rate"`
+	FDLimit  uint64    `json:"fd_limit"`
+	Results  []Result  `json:"results"`
+	Commands []string  `json:"commands"`
+}
+
+// DefaultSizes returns the idle sizes for an open-file limit: a polling
+// client holds two HTTP connections (a held poll and a send), and bench
+// holds every client in one process, so the largest size is under half
+// the limit, less a reserve.
+func DefaultSizes(limit uint64) []int {
+	top := int(limit)/2 - 1000
+	top = top / 1000 * 1000
+	if top < 1000 {
+		return []int{max(int(limit)/4, 10)}
+	}
+	sizes := []int{1000}
+	if mid := top / 3 / 1000 * 1000; mid > 1000 && mid < top {
+		sizes = append(sizes, mid)
+	}
+	return append(sizes, top)
+}
+
+// FDLimit returns the soft open-file limit.
+func FDLimit() (uint64, error) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("read the open-file limit: %w", err)
+	}
+	return lim.Cur, nil
+}
+
+// Run measures every design in turn and writes designs.json and
+// report.md into opts.Out.
+func Run(ctx context.Context, opts Options) (*Document, error) {
+	if len(opts.Designs) == 0 {
+		opts.Designs = Standard
+	}
+	limit, err := FDLimit()
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.Sizes) == 0 {
+		opts.Sizes = DefaultSizes(limit)
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	doc := &Document{Schema: Schema, Start: time.Now().UTC(), Sizes: opts.Sizes, WindowS: opts.Window.Seconds(), Rate: opts.Rate, FDLimit: limit}
+	fmt.Fprintf(opts.Log, "designs: %d designs; idle sizes %v (open-file limit %d; a polling client holds 2 connections); requests counted over %s; load: smoke at rate %g\n",
+		len(opts.Designs), opts.Sizes, limit, opts.Window, opts.Rate)
+	for _, d := range opts.Designs {
+		fmt.Fprintf(opts.Log, "== %s: %s\n", d.Name, d.Describe())
+		r := Result{Design: d.Name, Text: d.Describe()}
+		if r.Idle, err = idlePhase(ctx, d, opts.Server, opts.Sizes, opts.Window, opts.Log); err != nil {
+			return nil, err
+		}
+		if r.Load, err = loadPhase(ctx, d, opts.Server, opts.Bench, filepath.Join(opts.Out, d.Name, "load"), opts.Rate, opts.Log); err != nil {
+			return nil, err
+		}
+		if r.FindMax, err = findMaxPhase(ctx, d, opts.Server, opts.Bench, filepath.Join(opts.Out, d.Name, "find-max"), opts.FindMaxStart, opts.FindMaxSteps, opts.Log); err != nil {
+			return nil, err
+		}
+		doc.Results = append(doc.Results, r)
+	}
+	doc.End = time.Now().UTC()
+	if err := reports.WriteAtomic(filepath.Join(opts.Out, "designs.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}); err != nil {
+		return nil, fmt.Errorf("write designs.json: %w", err)
+	}
+	return doc, nil
+}
+
+// ReadDocument reads a designs.json.
+func ReadDocument(path string) (*Document, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var doc Document
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if doc.Schema != Schema {
+		return nil, fmt.Errorf("read %s: schema %q, want %q", path, doc.Schema, Schema)
+	}
+	return &doc, nil
+}
