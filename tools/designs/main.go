@@ -57,9 +57,9 @@ func run(args []string, stderr io.Writer) (int, error) {
 	fs.StringSliceVar(&names, "designs", nil, "designs to compare (default all: gnet, netstd, poll-long, poll-short)")
 	fs.IntSliceVar(&opts.Sizes, "sizes", nil, "idle customer counts to measure memory at (default: sized to the open-file limit)")
 	fs.DurationVar(&opts.Window, "window", time.Minute, "how long idle clients' requests are counted")
-	fs.Float64Var(&opts.Rate, "rate", 20, "offered load of the load phase: the smoke scenario's customers.rate")
+	fs.Float64Var(&opts.Rate, "rate", 8, "offered load of the load phase: the designs scenario's customers.rate, arrivals per second")
 	fs.Float64Var(&opts.FindMaxStart, "find-max-start", 8, "first rate of each design's find-max")
-	fs.IntVar(&opts.FindMaxSteps, "find-max-steps", 6, "step budget of each design's find-max")
+	fs.IntVar(&opts.FindMaxSteps, "find-max-steps", 5, "step budget of each design's find-max")
 	fs.BoolVar(&renderOnly, "render-only", false, "measure nothing: write the report and RESULTS.md's section from --out's designs.json")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {

@@ -11,7 +11,7 @@
 //   - the time to fan one broadcast out to every connected customer;
 //   - CPU seconds per 1,000 delivered messages, delivery latency
 //     p50/p99/p99.9 and bytes on the wire per delivered message, from one
-//     bench run of the smoke scenario at a fixed rate;
+//     bench run of the designs scenario (chat in real time) at a fixed rate;
 //   - the highest sustainable load, from bench run --find-max.
 //
 // The server is a refserver child process per phase, so its CPU, memory

@@ -57,7 +57,7 @@ func rows(doc *Document) []row {
 			value: func(r Result) (float64, bool) { return idle(r, func(i *Idle) float64 { return i.BroadcastAllMs }) }, format: msFmt},
 		row{id: "broadcast-half", label: "the same broadcast: until half have it", unit: "ms",
 			value: func(r Result) (float64, bool) { return idle(r, func(i *Idle) float64 { return i.BroadcastHalfMs }) }, format: msFmt},
-		row{id: "cpu", label: "server CPU seconds per 1,000 delivered messages", unit: "s",
+		row{id: "cpu", label: "server CPU seconds per 1,000 delivered chat messages (all the run's work: connects, bot, routing, keep-alive)", unit: "s",
 			value:  func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.CPUPer1000 }) },
 			format: func(v float64) string { return fmt.Sprintf("%.3f", v) }},
 		row{id: "p50", label: "delivery latency p50", unit: "ms",
@@ -66,9 +66,11 @@ func rows(doc *Document) []row {
 			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.P99Ms }) }, format: msFmt},
 		row{id: "p999", label: "delivery latency p99.9", unit: "ms",
 			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.P999Ms }) }, format: msFmt},
-		row{id: "wire", label: "bytes on the wire per delivered message (server's socket reads and writes, HTTP headers included)", unit: "B",
+		row{id: "raw-p99", label: "delivery latency p99 from the real send (not corrected for the generator's lateness)", unit: "ms",
+			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.RawP99Ms }) }, format: msFmt},
+		row{id: "wire", label: "bytes on the wire per delivered chat message (all the server's socket reads and writes over the run, both ways, HTTP headers included)", unit: "B",
 			value: func(r Result) (float64, bool) { return load(r, func(l *Load) float64 { return l.BytesPerDelivered }) }, format: bytesFmt},
-		row{id: "find-max", label: "highest sustainable load: smoke's customers.rate meeting every objective (--find-max)", higher: true,
+		row{id: "find-max", label: "highest sustainable load: customers arriving per second, every objective met (--find-max)", higher: true,
 			value: func(r Result) (float64, bool) {
 				if r.FindMax == nil || r.FindMax.Best == 0 {
 					return 0, false
@@ -183,6 +185,7 @@ var why = map[string]string{
 	"p50":      "At this offered load every design is mostly idle: a delivery's latency is a few system calls and a wake-up on each side, the same work whatever multiplexes the sockets. gnet's loops pay off in CPU and memory per connection, not in the latency of a lightly loaded server.",
 	"p99":      "At this offered load the tail is set by scheduling on a 2-core machine shared by bench and the server, not by the design; a goroutine per connection wakes exactly the reader that has data, which costs no more than an event loop's wake-up until connections are many.",
 	"p999":     "As for p99: the tail at this load is scheduling noise on a shared 2-core machine.",
+	"raw-p99":  "As for p99.",
 	"cpu":      "At this load most connections are idle; the work per message (desk, store, encoding) is the same core, so the designs' CPU differs little. netstd's cost is per connection (two goroutines each), which shows in memory, not CPU at low load.",
 	"wire":     "Long connections carry only frames; on both TCP designs the bytes per message are the same protocol.",
 	"find-max": "smoke's objectives are mostly latency tails, and the knee is where the 2-core machine, shared with bench's generator, runs out of CPU; the server's share of that is similar for the TCP designs at these connection counts (tens), where an event loop has nothing to save.",
@@ -200,8 +203,8 @@ func Markdown(w io.Writer, doc *Document, command string) error {
 		doc.Start.Format("2006-01-02"), at, doc.End.Sub(doc.Start).Round(1e9), command)
 	fmt.Fprintf(&b, "- Idle: %s idle customers (hello, then only the client's keep-alive), the server's RSS over its RSS before any connection, divided by the connections; sized to the open-file limit (%d): a polling client holds two HTTP connections, so the largest size is under half of it. Requests counted over %.0f s at the largest size, then one broadcast timed from its post to its arrival at the last customer.\n",
 		joinSizes(doc.Sizes), doc.FDLimit, doc.WindowS)
-	fmt.Fprintf(&b, "- Load: `bench run smoke --rate %g` against each (equal offered load), latency corrected for coordinated omission; CPU and bytes are the server's over the run.\n", doc.Rate)
-	b.WriteString("- Highest load: `bench run smoke --find-max` against each, from the same start and with the same step budget.\n\n")
+	fmt.Fprintf(&b, "- Load: `bench run designs --rate %g` against each (equal offered load: the same scenario and seed, in real time, so a poll interval or a heartbeat is the client's real one), latency corrected for coordinated omission; CPU and bytes are the server's over the run.\n", doc.Rate)
+	b.WriteString("- Highest load: `bench run designs --find-max` against each, from the same start and with the same step budget; the scenario's objectives: nothing lost, duplicated, reordered or unacked, no error or disconnect, delivery and ack p99 under 2 s.\n\n")
 
 	b.WriteString("| | ")
 	for _, r := range doc.Results {

@@ -31,7 +31,7 @@ type Options struct {
 	Sizes []int
 	// Window is how long idle clients' requests are counted.
 	Window time.Duration
-	// Rate is the offered load of the load phase, the smoke scenario's
+	// Rate is the offered load of the load phase, the designs scenario's
 	// customers.rate.
 	Rate float64
 	// FindMaxStart and FindMaxSteps bound each design's find-max.
@@ -107,7 +107,7 @@ func Run(ctx context.Context, opts Options) (*Document, error) {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
 	doc := &Document{Schema: Schema, Start: time.Now().UTC(), Sizes: opts.Sizes, WindowS: opts.Window.Seconds(), Rate: opts.Rate, FDLimit: limit}
-	fmt.Fprintf(opts.Log, "designs: %d designs; idle sizes %v (open-file limit %d; a polling client holds 2 connections); requests counted over %s; load: smoke at rate %g\n",
+	fmt.Fprintf(opts.Log, "designs: %d designs; idle sizes %v (open-file limit %d; a polling client holds 2 connections); requests counted over %s; load: the designs scenario at rate %g\n",
 		len(opts.Designs), opts.Sizes, limit, opts.Window, opts.Rate)
 	for _, d := range opts.Designs {
 		fmt.Fprintf(opts.Log, "== %s: %s\n", d.Name, d.Describe())
