@@ -70,6 +70,10 @@ func TestSample(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
+	// /proc counts CPU in ticks of 10ms: a test process that has not yet
+	// used one reads 0. Use one first.
+	for start := time.Now(); time.Since(start) < 20*time.Millisecond; {
+	}
 	s := &sampler{pid: os.Getpid(), metricsURL: srv.URL + "/metrics", client: &http.Client{Timeout: 5 * time.Second}}
 	vals, errs := s.sample(context.Background())
 	if len(errs) > 0 {
