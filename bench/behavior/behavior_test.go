@@ -184,6 +184,44 @@ agents:
 	}
 }
 
+// TestAgentClosesWhileThinking: an agent that closes after its second
+// reply ends the chat while the customer is still thinking of its next
+// message; the customer skips what needs the conversation and finishes
+// its script, instead of sending into the closed conversation and waiting
+// for a reply forever.
+func TestAgentClosesWhileThinking(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask_person
+    - chat: {messages: 4, think: const(20s)}
+    - close
+agents:
+  greet: const(1s)
+  typing: const(1s)
+  close_after: 2
+  groups: [{group: general, count: 1}]
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	c := w.arrive()
+	w.clk.run(w.start.Add(5 * time.Minute))
+	if !c.Done() {
+		conv, _ := w.net.d.Conversation(c.conv)
+		t.Fatalf("customer still waiting at step %d (wait %d, flags %b) after the agent closed; conversation %+v; %+v", c.pc, c.wait, c.flags, conv, w.result().Sessions)
+	}
+	res := w.result()
+	if s := res.Sessions; s.Started != 1 || s.Completed != 1 {
+		t.Errorf("sessions %+v, want one completed", s)
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("errors %v: the customer sent into a closed conversation", res.Errors)
+	}
+}
+
 // TestLateTimerCorrected: a scheduler firing every timer 200ms late (a
 // generator that falls behind) shows in the corrected histograms and not in
 // the raw ones.

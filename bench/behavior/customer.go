@@ -246,6 +246,16 @@ func (c *Customer) act() {
 		c.connect(true)
 		return
 	}
+	switch st.Kind() {
+	case scenario.StepAsk, scenario.StepChoose, scenario.StepAskPerson, scenario.StepChat, scenario.StepClose:
+		// The conversation ended while the customer was thinking (an
+		// agent's close, the idle close): what needs it is skipped, as
+		// begin skips it.
+		if !c.open() {
+			c.next()
+			return
+		}
+	}
 	c.start(now)
 	switch st.Kind() {
 	case scenario.StepConnect:
