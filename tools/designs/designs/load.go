@@ -68,7 +68,10 @@ func benchRun(ctx context.Context, d Design, server, bench, dir string, args []s
 	}
 	defer func() { _ = p.Stop() }()
 	cmdline = append([]string{bench, "run"}, args...)
-	cmdline = append(cmdline, "--target", d.scheme()+p.Addr, "--admin", p.AdminURL, "--server-metrics", p.AdminURL+"/metrics", "--out", dir)
+	// A short poll adds up to its interval to every exchange, so sessions
+	// that begin near the end need longer to finish; every design gets
+	// the same grace.
+	cmdline = append(cmdline, "--grace", "90s", "--target", d.scheme()+p.Addr, "--admin", p.AdminURL, "--server-metrics", p.AdminURL+"/metrics", "--out", dir)
 	if d.PollInterval > 0 {
 		cmdline = append(cmdline, "--poll-interval", d.PollInterval.String())
 	}
