@@ -103,6 +103,12 @@ type httpClient struct {
 	base    string // "http://" + Addr
 	maxBody int    // the largest answer body read
 
+	// sessions are the ids of the sessions open on the server, deleted
+	// when the runtime closes: a polling client that quits says so, as
+	// closing a long connection does, or the server would keep its user
+	// online (an agent taking chats) until the session's idle timeout.
+	sessions sync.Map
+
 	mu     sync.Mutex
 	idle   []*pconn // kept-alive connections, oldest first
 	live   map[*pconn]struct{}
@@ -505,6 +511,7 @@ func (l *pollLink) ended(op string, status int, body []byte) {
 	if l.state >= plClosed {
 		return
 	}
+	l.loop.rt.hc.sessions.Delete(l.session) // the server ended it
 	e := &HTTPError{Op: op, Status: status}
 	if status == fasthttp.StatusGone {
 		code, err := l.deliver(body)
@@ -617,6 +624,7 @@ func (l *pollLink) connect() bool {
 	}
 	defer lp.mu.Unlock()
 	l.session = session
+	rt.hc.sessions.Store(session, struct{}{})
 	l.ack = batch
 	l.state = plOpen
 	lp.open.Add(1)
@@ -831,9 +839,37 @@ func (l *pollLink) remove(session string) {
 	if session == "" || rt.closing.Load() {
 		return
 	}
+	rt.hc.remove(session, requestTimeout)
+}
+
+// remove deletes a session on the server, best effort, and forgets it.
+func (hc *httpClient) remove(session string, timeout time.Duration) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	rt.hc.setURI(req, fasthttp.MethodDelete, wire.HTTPSessionPath, session, false, 0, 0)
-	_ = rt.hc.do(req, resp, requestTimeout)
+	hc.setURI(req, fasthttp.MethodDelete, wire.HTTPSessionPath, session, false, 0, 0)
+	_ = hc.do(req, resp, timeout)
+	hc.sessions.Delete(session)
+}
+
+// removeAll deletes every session still open, a few at a time, each
+// bounded by timeout: the runtime's goodbye.
+func (hc *httpClient) removeAll(timeout time.Duration) {
+	ids := make(chan string)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				hc.remove(id, timeout)
+			}
+		}()
+	}
+	hc.sessions.Range(func(k, _ any) bool {
+		ids <- k.(string)
+		return true
+	})
+	close(ids)
+	wg.Wait()
 }

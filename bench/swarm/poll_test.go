@@ -847,6 +847,14 @@ func TestPollRuntimeClose(t *testing.T) {
 	if s := rt.Stats(); s.Dialed != int64(len(users)) {
 		t.Errorf("stats %+v", s)
 	}
+	// A runtime that closes says goodbye: every session is deleted, as
+	// closing long connections ends them, so the server does not keep its
+	// users online until their idle timeout.
+	f.with(func() {
+		if len(f.deletes) != len(users) {
+			t.Errorf("%d sessions deleted by Close, want %d", len(f.deletes), len(users))
+		}
+	})
 	f.srv.Close()
 	goleak.VerifyNone(t, append(refservertest.LeakOptions(), ignore)...)
 }

@@ -239,6 +239,11 @@ func (rt *Runtime) Stats() Stats {
 func (rt *Runtime) Close() {
 	rt.closeOnce.Do(func() {
 		rt.closing.Store(true)
+		if rt.hc != nil {
+			// Polls and sends stop once they see closing; the sessions
+			// are deleted first, as closing long connections ends them.
+			rt.hc.removeAll(2 * time.Second)
+		}
 		close(rt.stop)
 		rt.cancel()
 		if rt.hc != nil {

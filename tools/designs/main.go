@@ -56,10 +56,12 @@ func run(args []string, stderr io.Writer) (int, error) {
 	fs.StringVar(&results, "results", "RESULTS.md", "the file whose comparison section is rewritten (\"\": none)")
 	fs.StringSliceVar(&names, "designs", nil, "designs to compare (default all: gnet, netstd, poll-long, poll-short)")
 	fs.IntSliceVar(&opts.Sizes, "sizes", nil, "idle customer counts to measure memory at (default: sized to the open-file limit)")
-	fs.DurationVar(&opts.Window, "window", time.Minute, "how long idle clients' requests are counted")
+	fs.DurationVar(&opts.Window, "window", 75*time.Second, "how long idle clients' requests are counted: a multiple of every keep-alive period (15s heartbeat, 25s long poll, 1s short poll), since clients connected together keep alive in step")
 	fs.Float64Var(&opts.Rate, "rate", 8, "offered load of the load phase: the designs scenario's customers.rate, arrivals per second")
 	fs.Float64Var(&opts.FindMaxStart, "find-max-start", 8, "first rate of each design's find-max")
 	fs.IntVar(&opts.FindMaxSteps, "find-max-steps", 5, "step budget of each design's find-max")
+	var keep bool
+	fs.BoolVar(&keep, "keep", false, "keep the results of the designs not measured now from --out's designs.json (measure one design again alone)")
 	fs.BoolVar(&renderOnly, "render-only", false, "measure nothing: write the report and RESULTS.md's section from --out's designs.json")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -79,6 +81,11 @@ func run(args []string, stderr io.Writer) (int, error) {
 	} else {
 		if opts.Designs, err = designs.Select(names); err != nil {
 			return 2, err
+		}
+		if keep {
+			if opts.Keep, err = designs.ReadDocument(filepath.Join(opts.Out, "designs.json")); err != nil {
+				return 2, err
+			}
 		}
 		if err := build(&opts); err != nil {
 			return 2, err

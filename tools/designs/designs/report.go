@@ -201,8 +201,8 @@ func Markdown(w io.Writer, doc *Document, command string) error {
 	}
 	fmt.Fprintf(&b, "Measured %s%s, in %s, by `%s` (tools/designs). Each design serves the same desk core; bench speaks to the gnet and netstd designs over long TCP connections and to poll over the protocol's HTTP binding (refserver/wire/PROTOCOL.md). The server is a child process per phase: its memory, CPU and socket bytes (`/proc/PID/io`) are its own.\n\n",
 		doc.Start.Format("2006-01-02"), at, doc.End.Sub(doc.Start).Round(1e9), command)
-	fmt.Fprintf(&b, "- Idle: %s idle customers (hello, then only the client's keep-alive), the server's RSS over its RSS before any connection, divided by the connections; sized to the open-file limit (%d): a polling client holds two HTTP connections, so the largest size is under half of it. Requests counted over %.0f s at the largest size, then one broadcast timed from its post to its arrival at the last customer.\n",
-		joinSizes(doc.Sizes), doc.FDLimit, doc.WindowS)
+	fmt.Fprintf(&b, "- Idle: %s idle customers (hello, then only the client's keep-alive), the server's RSS over its RSS before any connection, divided by the connections; sized to the open-file limit (%d): a polling client may hold two HTTP connections, so the largest size is under half of it. Requests counted at the largest size over %s (clients that connected together keep alive in step, so a window that is not a multiple of the keep-alive period is off by one period's requests), then one broadcast timed from its post to its arrival at the last customer.\n",
+		joinSizes(doc.Sizes), doc.FDLimit, windows(doc))
 	fmt.Fprintf(&b, "- Load: `bench run designs --rate %g` against each (equal offered load: the same scenario and seed, in real time, so a poll interval or a heartbeat is the client's real one), latency corrected for coordinated omission; CPU and bytes are the server's over the run.\n", doc.Rate)
 	b.WriteString("- Highest load: `bench run designs --find-max` against each, from the same start and with the same step budget; the scenario's objectives: nothing lost, duplicated, reordered or unacked, no error or disconnect, delivery and ack p99 under 2 s.\n\n")
 
@@ -336,6 +336,25 @@ func Splice(path, title, block string) error {
 		_, err := io.WriteString(w, s)
 		return err
 	})
+}
+
+// windows says over how long each design's idle requests were counted.
+func windows(doc *Document) string {
+	var parts []string
+	same := true
+	for i, r := range doc.Results {
+		if r.Idle == nil {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f s", r.Design, r.Idle.WindowS))
+		if i > 0 && doc.Results[0].Idle != nil && math.Round(r.Idle.WindowS) != math.Round(doc.Results[0].Idle.WindowS) {
+			same = false
+		}
+	}
+	if same && len(parts) > 0 {
+		return fmt.Sprintf("%.0f s", doc.Results[0].Idle.WindowS)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func joinSizes(sizes []int) string {

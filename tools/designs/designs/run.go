@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,6 +40,10 @@ type Options struct {
 	FindMaxSteps int
 	// Log receives progress and every child's output.
 	Log io.Writer
+	// Keep, when not nil, is an earlier document of the same sizes and
+	// rate: its results for designs not measured now are kept, so one
+	// design can be measured again alone.
+	Keep *Document
 }
 
 // Result is one design's figures.
@@ -106,6 +111,9 @@ func Run(ctx context.Context, opts Options) (*Document, error) {
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
+	if k := opts.Keep; k != nil && (!slices.Equal(k.Sizes, opts.Sizes) || k.Rate != opts.Rate) {
+		return nil, fmt.Errorf("keep the earlier results: they were measured at sizes %v and rate %g, not %v and %g", k.Sizes, k.Rate, opts.Sizes, opts.Rate)
+	}
 	doc := &Document{Schema: Schema, Start: time.Now().UTC(), Sizes: opts.Sizes, WindowS: opts.Window.Seconds(), Rate: opts.Rate, FDLimit: limit}
 	fmt.Fprintf(opts.Log, "designs: %d designs; idle sizes %v (open-file limit %d; a polling client holds 2 connections); requests counted over %s; load: the designs scenario at rate %g\n",
 		len(opts.Designs), opts.Sizes, limit, opts.Window, opts.Rate)
@@ -123,6 +131,15 @@ func Run(ctx context.Context, opts Options) (*Document, error) {
 		}
 		doc.Results = append(doc.Results, r)
 	}
+	if opts.Keep != nil {
+		doc.Results = merge(opts.Keep.Results, doc.Results)
+		if opts.Keep.Start.Before(doc.Start) {
+			doc.Start = opts.Keep.Start
+		}
+		if opts.Keep.Commit != "" {
+			doc.Commit = opts.Keep.Commit
+		}
+	}
 	doc.End = time.Now().UTC()
 	if err := reports.WriteAtomic(filepath.Join(opts.Out, "designs.json"), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
@@ -132,6 +149,25 @@ func Run(ctx context.Context, opts Options) (*Document, error) {
 		return nil, fmt.Errorf("write designs.json: %w", err)
 	}
 	return doc, nil
+}
+
+// merge returns kept with the designs of fresh replaced or added, in the
+// standard order.
+func merge(kept, fresh []Result) []Result {
+	by := map[string]Result{}
+	for _, r := range kept {
+		by[r.Design] = r
+	}
+	for _, r := range fresh {
+		by[r.Design] = r
+	}
+	var out []Result
+	for _, d := range Standard {
+		if r, ok := by[d.Name]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ReadDocument reads a designs.json.
