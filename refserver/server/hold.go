@@ -25,6 +25,7 @@ type holder struct {
 	mu    sync.Mutex
 	cur   *heldBatch
 	spare *heldBatch
+	busy  bool // a batch is syncing or being sent
 
 	kick chan struct{}
 	stop chan struct{}
@@ -82,6 +83,33 @@ func (h *holder) add(t *Tenant, origin fanout.Conn) {
 	}
 }
 
+// reply sends frame, an answer to c that stores nothing (a pong), after
+// every effect held before it, so a connection's answers keep the order of
+// its requests: at once when nothing is held, else at the end of the
+// batch filling now.
+func (h *holder) reply(c fanout.Conn, frame []byte) {
+	h.mu.Lock()
+	if !h.busy && len(h.cur.items) == 0 {
+		ok := c.Send(frame)
+		h.mu.Unlock()
+		if ok {
+			h.srv.metrics.framesOut.Inc()
+		}
+		return
+	}
+	b := h.cur
+	it := heldItem{start: len(b.frames), from: len(b.conns)}
+	b.frames = append(b.frames, frame...)
+	b.conns = append(b.conns, c)
+	it.end, it.to = len(b.frames), len(b.conns)
+	b.items = append(b.items, it)
+	h.mu.Unlock()
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
 func (h *holder) run() {
 	defer close(h.done)
 	for {
@@ -101,6 +129,7 @@ func (h *holder) run() {
 			next = &heldBatch{}
 		}
 		h.cur, h.spare = next, nil
+		h.busy = true
 		h.mu.Unlock()
 
 		start := time.Now()
@@ -118,6 +147,7 @@ func (h *holder) run() {
 		b.reset()
 		h.mu.Lock()
 		h.spare = b
+		h.busy = false
 		h.mu.Unlock()
 	}
 }

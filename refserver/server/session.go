@@ -98,7 +98,15 @@ func (ss *Session) Handle(body []byte) error {
 		if err := ss.ping.Decode(payload); err != nil {
 			return AsFault(err)
 		}
-		ss.send(&wire.Pong{Nonce: ss.ping.Nonce})
+		pong := wire.Pong{Nonce: ss.ping.Nonce}
+		if h := ss.srv.hold; h != nil {
+			// After what the connection's earlier frames caused, held
+			// for the disk: answers keep the order of requests.
+			var buf [32]byte
+			h.reply(ss.conn, pong.AppendFrame(buf[:0]))
+			return nil
+		}
+		ss.send(&pong)
 		return nil
 	case wire.TPong:
 		return nil
