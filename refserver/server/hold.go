@@ -77,10 +77,7 @@ func (h *holder) add(t *Tenant, origin fanout.Conn) {
 		b.items = append(b.items, it)
 	}
 	h.mu.Unlock()
-	select {
-	case h.kick <- struct{}{}:
-	default:
-	}
+	h.wake()
 }
 
 // reply sends frame, an answer to c that stores nothing (a pong), after
@@ -104,6 +101,11 @@ func (h *holder) reply(c fanout.Conn, frame []byte) {
 	it.end, it.to = len(b.frames), len(b.conns)
 	b.items = append(b.items, it)
 	h.mu.Unlock()
+	h.wake()
+}
+
+// wake tells the committer there is a batch to sync.
+func (h *holder) wake() {
 	select {
 	case h.kick <- struct{}{}:
 	default:

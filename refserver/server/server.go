@@ -250,6 +250,21 @@ func (s *Server) Broadcast(tenantID string, kind wire.Kind, body []byte) (int, e
 	return r.Sent, nil
 }
 
+// TickEvery calls Tick every d until stop is closed: the timed work of a
+// transport that has no loop of its own to run it on (netstd, poll).
+func (s *Server) TickEvery(d time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.Tick()
+		}
+	}
+}
+
 // Tick runs every tenant's timed work; a transport calls it every
 // Config.Tick.
 func (s *Server) Tick() {

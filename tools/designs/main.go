@@ -92,10 +92,10 @@ func run(args []string, stderr io.Writer) (int, error) {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		opts.Commit = commit()
 		if doc, err = designs.Run(ctx, opts); err != nil {
 			return 1, err
 		}
-		doc.Commit = commit()
 	}
 	var md bytes.Buffer
 	if err := designs.Markdown(&md, doc, Command); err != nil {

@@ -222,16 +222,7 @@ func (s *Server) connList() []*conn {
 
 func (s *Server) tickLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.srv.Tick()
-		}
-	}
+	s.srv.TickEvery(s.cfg.Tick, s.stop)
 }
 
 // acceptLoop accepts connections until the listener is closed. Other

@@ -233,16 +233,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 
 func (s *Server) ticker(every time.Duration) {
 	defer s.wg.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.srv.Tick()
-		}
-	}
+	s.srv.TickEvery(every, s.stop)
 }
 
 func (s *Server) sweeper(every time.Duration) {

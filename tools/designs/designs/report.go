@@ -181,26 +181,22 @@ func Verdicts(doc *Document) []Verdict {
 // why explains, per row, the mechanism that lets another design match or
 // beat gnet there. It is printed under a row where gnet is not ahead.
 var why = map[string]string{
-	"requests": "How often an idle client asks is set by its keep-alive rule, not by the server's design: a long connection's client pings when it has sent nothing for a heartbeat (15 s, so 240 an hour), while a long poll is held up to 25 s and a short poll asks every second. A long connection with a longer heartbeat would ask less.",
-	"p50":      "At this offered load every design is mostly idle: a delivery's latency is a few system calls and a wake-up on each side, the same work whatever multiplexes the sockets. gnet's loops pay off in CPU and memory per connection, not in the latency of a lightly loaded server.",
-	"p99":      "At this offered load the tail is set by scheduling on a 2-core machine shared by bench and the server, not by the design; a goroutine per connection wakes exactly the reader that has data, which costs no more than an event loop's wake-up until connections are many.",
-	"p999":     "As for p99: the tail at this load is scheduling noise on a shared 2-core machine.",
-	"raw-p99":  "As for p99.",
-	"cpu":      "At this load most connections are idle; the work per message (desk, store, encoding) is the same core, so the designs' CPU differs little. netstd's cost is per connection (two goroutines each), which shows in memory, not CPU at low load.",
-	"wire":     "Long connections carry only frames; on both TCP designs the bytes per message are the same protocol.",
-	"find-max": "smoke's objectives are mostly latency tails, and the knee is where the 2-core machine, shared with bench's generator, runs out of CPU; the server's share of that is similar for the TCP designs at these connection counts (tens), where an event loop has nothing to save.",
+	"requests": "How often an idle client asks is set by its keep-alive, not by the server's design: a long connection's client pings when it has sent nothing for a heartbeat (refserver's 15 s: 240 an hour), while a long poll is held up to its wait (bench's 25 s: 144 an hour) and answered empty. A long connection with a 25 s heartbeat would ask as seldom; short polling asks every second.",
+	"cpu":      "Likely cause, not yet profiled: every frame gnet writes from outside its event loop (a delivery produced on another connection's loop, or by the desk) goes through the loop's task queue and wakes it through an eventfd, a write and a read system call, before the write itself; netstd's writer goroutine is woken by the Go scheduler without one. At a few hundred busy connections those wake-ups cost more than the goroutines do; gnet's advantage is memory per connection, as the idle rows show.",
+	"wire":     "The figure counts all the server's read and write system calls: gnet's eventfd wake-ups (8 bytes each) are among them, and bench's once-a-second scrape of /metrics is in every design's. The frames themselves are the same protocol on both TCP designs.",
+	"p50":      "At this load a delivery is a wake-up and a write on each side whatever multiplexes the sockets; the designs differ by tens of microseconds.",
+	"p99":      "The corrected tails of both TCP designs are bench's own lateness, not the server's: the raw p99, from the real send, is under 1 ms on every design (the row below), and the generator's action lag p99 was about 12 ms when its clients were TCP links (gnet client loops) against about 1 ms with its HTTP driver (goroutines). The polling rows are ahead on bench's side; bench's TCP driver is what to fix.",
+	"p999":     "As for p99: the TCP designs' corrected tail is bench's TCP driver's lateness.",
+	"raw-p99":  "At a few hundred connections a delivery is a wake-up and a write either way; gnet adds the eventfd hop (see CPU) for frames queued from outside the loop.",
+	"find-max": "The knee here is the 2-core machine shared by bench and the server, at a few hundred connections, where the designs carried the same load within the search's step: they part at tens of thousands of connections, where the memory rows show the gap, and which one process cannot open under this machine's limit of 20,000 descriptors.",
 }
 
 // Markdown writes the comparison: the table, gnet's standing and why,
 // and the commands.
 func Markdown(w io.Writer, doc *Document, command string) error {
 	var b bytes.Buffer
-	at := ""
-	if doc.Commit != "" {
-		at = " at commit `" + doc.Commit + "`"
-	}
-	fmt.Fprintf(&b, "Measured %s%s, in %s, by `%s` (tools/designs). Each design serves the same desk core; bench speaks to the gnet and netstd designs over long TCP connections and to poll over the protocol's HTTP binding (refserver/wire/PROTOCOL.md). The server is a child process per phase: its memory, CPU and socket bytes (`/proc/PID/io`) are its own.\n\n",
-		doc.Start.Format("2006-01-02"), at, doc.End.Sub(doc.Start).Round(1e9), command)
+	fmt.Fprintf(&b, "Measured %s%s by `%s` (tools/designs). Each design serves the same desk core; bench speaks to the gnet and netstd designs over long TCP connections and to poll over the protocol's HTTP binding (refserver/wire/PROTOCOL.md). The server is a child process per phase: its memory, CPU and socket bytes (`/proc/PID/io`) are its own.\n\n",
+		doc.Start.Format("2006-01-02"), commits(doc), command)
 	fmt.Fprintf(&b, "- Idle: %s idle customers (hello, then only the client's keep-alive), the server's RSS over its RSS before any connection, divided by the connections; sized to the open-file limit (%d): a polling client may hold two HTTP connections, so the largest size is under half of it. Requests counted at the largest size over %s (clients that connected together keep alive in step, so a window that is not a multiple of the keep-alive period is off by one period's requests), then one broadcast timed from its post to its arrival at the last customer.\n",
 		joinSizes(doc.Sizes), doc.FDLimit, windows(doc))
 	fmt.Fprintf(&b, "- Load: `bench run designs --rate %g` against each (equal offered load: the same scenario and seed, in real time, so a poll interval or a heartbeat is the client's real one), latency corrected for coordinated omission; CPU and bytes are the server's over the run.\n", doc.Rate)
@@ -336,6 +332,31 @@ func Splice(path, title, block string) error {
 		_, err := io.WriteString(w, s)
 		return err
 	})
+}
+
+// commits says which commit each design was measured at.
+func commits(doc *Document) string {
+	var parts []string
+	same := true
+	for _, r := range doc.Results {
+		c := r.Commit
+		if c == "" {
+			c = "not recorded"
+		} else {
+			c = "`" + c + "`"
+		}
+		parts = append(parts, r.Design+" "+c)
+		same = same && r.Commit == doc.Results[0].Commit
+	}
+	switch {
+	case len(parts) == 0:
+		return ""
+	case same && doc.Results[0].Commit != "":
+		return " at commit `" + doc.Results[0].Commit + "`"
+	case same:
+		return ""
+	}
+	return " (commits: " + strings.Join(parts, ", ") + ")"
 }
 
 // windows says over how long each design's idle requests were counted.

@@ -40,6 +40,8 @@ type Options struct {
 	FindMaxSteps int
 	// Log receives progress and every child's output.
 	Log io.Writer
+	// Commit is the checkout's commit, recorded with each result.
+	Commit string
 	// Keep, when not nil, is an earlier document of the same sizes and
 	// rate: its results for designs not measured now are kept, so one
 	// design can be measured again alone.
@@ -48,7 +50,10 @@ type Options struct {
 
 // Result is one design's figures.
 type Result struct {
-	Design  string   `json:"design"`
+	Design string `json:"design"`
+	// Commit is the commit the design was measured at ("" when not
+	// recorded).
+	Commit  string   `json:"commit,omitempty"`
 	Text    string   `json:"text"`
 	Idle    *Idle    `json:"idle"`
 	Load    *Load    `json:"load"`
@@ -114,12 +119,12 @@ func Run(ctx context.Context, opts Options) (*Document, error) {
 	if k := opts.Keep; k != nil && (!slices.Equal(k.Sizes, opts.Sizes) || k.Rate != opts.Rate) {
 		return nil, fmt.Errorf("keep the earlier results: they were measured at sizes %v and rate %g, not %v and %g", k.Sizes, k.Rate, opts.Sizes, opts.Rate)
 	}
-	doc := &Document{Schema: Schema, Start: time.Now().UTC(), Sizes: opts.Sizes, WindowS: opts.Window.Seconds(), Rate: opts.Rate, FDLimit: limit}
+	doc := &Document{Schema: Schema, Commit: opts.Commit, Start: time.Now().UTC(), Sizes: opts.Sizes, WindowS: opts.Window.Seconds(), Rate: opts.Rate, FDLimit: limit}
 	fmt.Fprintf(opts.Log, "designs: %d designs; idle sizes %v (open-file limit %d; a polling client holds 2 connections); requests counted over %s; load: the designs scenario at rate %g\n",
 		len(opts.Designs), opts.Sizes, limit, opts.Window, opts.Rate)
 	for _, d := range opts.Designs {
 		fmt.Fprintf(opts.Log, "== %s: %s\n", d.Name, d.Describe())
-		r := Result{Design: d.Name, Text: d.Describe()}
+		r := Result{Design: d.Name, Text: d.Describe(), Commit: opts.Commit}
 		if r.Idle, err = idlePhase(ctx, d, opts.Server, opts.Sizes, opts.Window, opts.Log); err != nil {
 			return nil, err
 		}
@@ -132,12 +137,15 @@ func Run(ctx context.Context, opts Options) (*Document, error) {
 		doc.Results = append(doc.Results, r)
 	}
 	if opts.Keep != nil {
-		doc.Results = merge(opts.Keep.Results, doc.Results)
+		kept := slices.Clone(opts.Keep.Results)
+		for i := range kept {
+			if kept[i].Commit == "" {
+				kept[i].Commit = opts.Keep.Commit
+			}
+		}
+		doc.Results = merge(kept, doc.Results)
 		if opts.Keep.Start.Before(doc.Start) {
 			doc.Start = opts.Keep.Start
-		}
-		if opts.Keep.Commit != "" {
-			doc.Commit = opts.Keep.Commit
 		}
 	}
 	doc.End = time.Now().UTC()
