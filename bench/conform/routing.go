@@ -15,6 +15,13 @@ func (t *caseRun) agentOnline(maxChats uint64) (*peer, string) {
 	user := t.user("agent")
 	ag, _ := t.connect("agent", wire.RoleAgent, user, "console")
 	ag.send(&wire.AgentStatus{State: wire.AgentOnline, MaxChats: maxChats, Groups: []string{t.cfg.Group}})
+	// When the case ends, the agent goes away before its connection
+	// closes: a server notices a close only later, and meanwhile the next
+	// case's customers would be routed to an agent that left.
+	t.cleanups = append(t.cleanups, func() {
+		ag.send(&wire.AgentStatus{State: wire.AgentAway, MaxChats: maxChats, Groups: []string{t.cfg.Group}})
+		ag.barrier("agent-status away")
+	})
 	for range 100 {
 		var stale []uint64
 		for _, m := range ag.barrier("agent-status") {
