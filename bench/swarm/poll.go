@@ -853,16 +853,21 @@ func (hc *httpClient) remove(session string, timeout time.Duration) {
 }
 
 // removeAll deletes every session still open, a few at a time, each
-// bounded by timeout: the runtime's goodbye.
+// bounded by timeout, and gives up on the rest once 5s have passed (a
+// server that stalls must not hold the runtime's close): the runtime's
+// goodbye.
 func (hc *httpClient) removeAll(timeout time.Duration) {
 	ids := make(chan string)
+	deadline := time.Now().Add(5 * time.Second)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range ids {
-				hc.remove(id, timeout)
+				if left := time.Until(deadline); left > 0 {
+					hc.remove(id, min(timeout, left))
+				}
 			}
 		}()
 	}
