@@ -42,6 +42,8 @@ func Merge(results ...*Result) (*Result, error) {
 			End:          first.End,
 			Shard:        ShardIndex{Index: 0, Count: 1},
 			MergedShards: len(results),
+			Transport:    first.Transport,
+			Host:         first.Host,
 		},
 		Valid:   true,
 		Latency: map[string]Latency{},
@@ -54,6 +56,8 @@ func Merge(results ...*Result) (*Result, error) {
 		if r.End.After(out.End) {
 			out.End = r.End
 		}
+		// The shards play the same scenario side by side.
+		out.ScenarioS = max(out.ScenarioS, r.ScenarioS)
 		if !slices.Contains(targets, r.Target) {
 			targets = append(targets, r.Target)
 		}

@@ -14,6 +14,7 @@ package reports
 
 import (
 	"errors"
+	"math"
 	"time"
 )
 
@@ -253,12 +254,21 @@ type Run struct {
 	// Seed is the seed that made the run's random choices; a run is
 	// reproducible from scenario and seed.
 	Seed uint64 `json:"seed"`
-	// Start is when recording began.
+	// Start is when recording began, in wall time.
 	Start time.Time `json:"start"`
-	// End is when recording stopped.
+	// End is when recording stopped, in wall time.
 	End time.Time `json:"end"`
-	// DurationS is End-Start in seconds.
+	// DurationS is End-Start in seconds: the run's wall time.
 	DurationS float64 `json:"duration_s"`
+	// ScenarioS is the scenario time played, in seconds: the wall time
+	// times the scenario's time scale on real connections, the virtual
+	// time covered by a simulation. Rates (a count per second) are per
+	// second of it. 0 in results older than the field, where DurationS
+	// held it.
+	ScenarioS float64 `json:"scenario_s,omitempty"`
+	// Host is the machine the generator ran on; absent in results older
+	// than the field. Comparisons across machines are warned of.
+	Host *Host `json:"host,omitempty"`
 	// Shard says which part of a split run this is; {0, 1} for a whole run.
 	Shard ShardIndex `json:"shard"`
 	// MergedShards is how many shard results Merge combined into this one;
@@ -271,6 +281,31 @@ type Run struct {
 	// connections), or the HTTP binding's "http long polling" or "http
 	// short polling every 1s". Empty in results older than the field.
 	Transport string `json:"transport,omitempty"`
+}
+
+// Host describes a machine a result was measured on: enough to tell two
+// machines apart and to say how they differ.
+type Host struct {
+	// Name is the host name.
+	Name string `json:"name"`
+	// OS and Arch are Go's GOOS and GOARCH.
+	OS   string `json:"os"`
+	Arch string `json:"arch"`
+	// CPUs is the number of logical CPUs the process could use.
+	CPUs int `json:"cpus"`
+	// CPUModel is the processor's model name, where the system says it.
+	CPUModel string `json:"cpu_model,omitempty"`
+	// GoVersion is the Go release the generator was built with.
+	GoVersion string `json:"go_version"`
+}
+
+// ScenarioSeconds returns the scenario time r played, in seconds: ScenarioS,
+// or DurationS for a document older than that field.
+func (r *Run) ScenarioSeconds() float64 {
+	if r.ScenarioS > 0 {
+		return r.ScenarioS
+	}
+	return r.DurationS
 }
 
 // ShardIndex identifies one shard of a run split across Count bench
@@ -430,17 +465,44 @@ type ReplyLevel struct {
 }
 
 // Objective is one of the scenario's objectives evaluated against the
-// result.
+// result. An objective is judged only on enough data: one whose metric saw
+// fewer than MinSamples values or events fails, with Insufficient saying
+// so, whatever its Value.
 type Objective struct {
 	// Expression is the objective as the scenario states it, for example
 	// "delivery.p99 < 50ms" or "lost == 0".
 	Expression string `json:"expression"`
-	// Value is the measured value the expression compares, in the unit the
-	// expression's metric has in this document (milliseconds for
-	// latencies, counts for counters).
+	// Value is the measured value the expression compares, in Unit (the
+	// unit the expression's metric has in this document: milliseconds for
+	// latencies, counts for counters); 0 when the result cannot give it
+	// (Insufficient then says why).
 	Value float64 `json:"value"`
-	// Pass reports whether the objective was met.
+	// Unit is Value's unit: "ms", "count", "per_s" (per second of scenario
+	// time), "ratio" (0 to 1) or "chats". Empty in older results.
+	Unit string `json:"unit,omitempty"`
+	// Samples is how many values (a latency) or events (the base of a
+	// counter: messages sent for lost, sessions for abandoned) the verdict
+	// rests on.
+	Samples int64 `json:"samples"`
+	// MinSamples is how many it needs to mean anything: 100 for a p99, 1000
+	// for a p99.9, one event for a counter.
+	MinSamples int64 `json:"min_samples,omitempty"`
+	// Insufficient says why the objective could not be judged (no samples,
+	// or too few); such an objective fails. Empty when it was judged.
+	Insufficient string `json:"insufficient,omitempty"`
+	// Pass reports whether the objective was met on enough data.
 	Pass bool `json:"pass"`
+}
+
+// PercentileSamples returns how many values a histogram needs before its
+// percentile p (in (0, 100)) rests on at least above values beyond it: a
+// p99 with above 1 needs 100 values, with above 5 needs 500. With fewer, the
+// percentile is the maximum or close to it, one stall away from any value.
+func PercentileSamples(p float64, above int) int64 {
+	if p <= 0 || p >= 100 || above <= 0 {
+		return int64(max(above, 1))
+	}
+	return int64(math.Ceil(float64(above)*100/(100-p) - 1e-9))
 }
 
 // Resources is one process's (or a set of processes') resource use over the

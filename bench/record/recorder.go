@@ -302,8 +302,14 @@ func (r *Recorder) Result(run reports.Run) (*reports.Result, error) {
 	if !r.closed {
 		return nil, fmt.Errorf("result: %w", ErrNotClosed)
 	}
+	// The recorder's clock is scenario time: the caller, which knows the
+	// wall clock, sets End and DurationS again when the two differ.
 	run.Start, run.End = r.start, r.end
 	run.DurationS = r.end.Sub(r.start).Seconds()
+	run.ScenarioS = run.DurationS
+	if run.Host == nil {
+		run.Host = reports.ThisHost()
+	}
 	if run.Shard.Count == 0 {
 		run.Shard = reports.ShardIndex{Index: 0, Count: 1}
 	}

@@ -472,7 +472,7 @@ loop:
 	}
 	st := rt.Stats()
 	peakOpen = max(peakOpen, st.Open)
-	end := rt.Now()
+	end, wallEnd := rt.Now(), time.Now()
 	stopBC()
 	closeRT()
 	recClosed = true
@@ -491,6 +491,10 @@ loop:
 	if err != nil {
 		return nil, fmt.Errorf("%w: result: %w", ErrSetup, err)
 	}
+	// The recorder's clock is scenario time; the document's end is the
+	// wall clock's.
+	res.End = wallEnd.UTC()
+	res.DurationS = res.End.Sub(res.Start).Seconds()
 	if interrupted {
 		res.Invalidate(fmt.Sprintf("interrupted after %v: %v", elapsed.Round(time.Millisecond), context.Cause(ctx)))
 	}

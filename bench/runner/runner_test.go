@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,25 +140,39 @@ func TestRunTypo(t *testing.T) {
 	}
 }
 
-// TestEvaluate checks objective values taken from a result.
+// TestEvaluate checks objective values taken from a result, and that an
+// objective over too little data is not judged.
 func TestEvaluate(t *testing.T) {
 	res := &reports.Result{
 		Messages: reports.Messages{Sent: 10, Lost: 1},
 		Sessions: reports.Sessions{Started: 20, Abandoned: 2},
 		Errors:   map[string]int64{"connect": 2, "404": 1},
-		Latency:  map[string]reports.Latency{"delivery": {Summary: reports.Summary{Count: 5, P99Ms: 12}}},
+		Latency: map[string]reports.Latency{
+			"delivery": {Summary: reports.Summary{Count: 500, P99Ms: 12}},
+			"menu":     {Summary: reports.Summary{Count: 40, P90Ms: 3, P99Ms: 3}},
+			"hello":    {Summary: reports.Summary{Count: 20, P99Ms: 1}},
+		},
 	}
-	res.DurationS = 10
+	res.DurationS = 100
+	res.ScenarioS = 10
 	for _, c := range []struct {
-		expr string
-		want float64
-		pass bool
+		expr         string
+		want         float64
+		pass         bool
+		insufficient string
 	}{
-		{"lost == 0", 1, false},
-		{"errors.rate < 0.5", 0.3, true},
-		{"abandoned.ratio < 5%", 0.1, false},
-		{"delivery.p99 < 50ms", 12, true},
-		{"ack.p99 < 50ms", 0, true},
+		{"lost == 0", 1, false, ""},
+		{"errors.rate < 0.5", 0.3, true, ""},
+		{"abandoned.ratio < 5%", 0.1, false, ""},
+		{"delivery.p99 < 50ms", 12, true, ""},
+		{"menu.p99 < 50ms", 3, false, "too few samples: 40 menu values, and a p99 needs 100"},
+		{"menu.p90 < 50ms", 3, true, ""},
+		{"ack.p99 < 50ms", 0, false, "no data: ack values is 0"},
+		{"ack.max < 50ms", 0, false, "no data: ack values is 0"},
+		{"duplicated == 0", 0, true, ""},
+		{"max_concurrent <= 20", 0, false, "no data: sessions handed to agents is 0"},
+		{"completed.ratio >= 0", 0, true, ""},
+		{"late.ratio < 1%", 0, false, "no data: generator actions is 0"},
 	} {
 		o, err := scenario.ParseObjective(c.expr)
 		if err != nil {
@@ -165,8 +180,28 @@ func TestEvaluate(t *testing.T) {
 		}
 		sc := &scenario.Scenario{Objectives: []scenario.Objective{o}}
 		got := Evaluate(sc, res)
-		if len(got) != 1 || got[0].Pass != c.pass || (got[0].Value-c.want) > 1e-9 || (c.want-got[0].Value) > 1e-9 {
-			t.Errorf("%s: got %+v, want value %g pass %v", c.expr, got, c.want, c.pass)
+		if len(got) != 1 || got[0].Pass != c.pass || math.Abs(got[0].Value-c.want) > 1e-9 || got[0].Insufficient != c.insufficient {
+			t.Errorf("%s: got %+v, want value %g pass %v insufficient %q", c.expr, got, c.want, c.pass, c.insufficient)
+		}
+	}
+}
+
+// TestEvaluateNoServer checks the result of a run that reached no server:
+// every objective fails for want of data, none passes on zeros.
+func TestEvaluateNoServer(t *testing.T) {
+	sc, err := scenario.LoadWith(DefaultScenario, scenario.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &reports.Result{Latency: map[string]reports.Latency{}, Errors: map[string]int64{"connect": 48}}
+	res.ScenarioS = 240
+	objs := Evaluate(sc, res)
+	if len(objs) == 0 {
+		t.Fatal("smoke has no objectives")
+	}
+	for _, o := range objs {
+		if o.Pass || o.Insufficient == "" || o.Verdict() != "NO DATA" {
+			t.Errorf("%s passed or was judged on no data: %+v", o.Expression, o)
 		}
 	}
 }

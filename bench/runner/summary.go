@@ -15,7 +15,8 @@ import (
 // outcome; the objectives, PASS or FAIL; resources; and validity.
 func Summary(w io.Writer, res *reports.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "\n%s (seed %d) against %s, %.1fs of scenario time\n\n", res.Scenario, res.Seed, res.Target, res.DurationS)
+	fmt.Fprintf(w, "\n%s (seed %d) against %s, %s of scenario time in %s\n\n", res.Scenario, res.Seed, res.Target,
+		reports.FormatMs(1000*res.ScenarioSeconds()), reports.FormatMs(1000*res.DurationS))
 	fmt.Fprintln(tw, "metric\tcount\tp50 ms\tp99 ms\tmax ms\traw p50\traw p99\traw max\t")
 	names := make([]string, 0, len(res.Latency))
 	for _, m := range record.Metrics() {
@@ -74,11 +75,7 @@ func Summary(w io.Writer, res *reports.Result) error {
 	if len(res.Objectives) > 0 {
 		fmt.Fprintln(w, "\nobjectives")
 		for _, o := range res.Objectives {
-			verdict := "FAIL"
-			if o.Pass {
-				verdict = "PASS"
-			}
-			fmt.Fprintf(w, "  %s  %-28s value %g\n", verdict, o.Expression, o.Value)
+			fmt.Fprintf(w, "  %-7s  %-28s  %s\n", o.Verdict(), o.Expression, o.Measured())
 		}
 	}
 	if res.Valid {

@@ -207,6 +207,11 @@ func Simulate(ctx context.Context, sc *scenario.Scenario, opts Options) (*report
 	if err != nil {
 		return nil, fmt.Errorf("%w: result: %w", ErrSetup, err)
 	}
+	// The document's times are the wall clock's; the virtual time covered
+	// is ScenarioS (and Sim.SimulatedS).
+	res.Start = wallStart.UTC()
+	res.End = res.Start.Add(wall)
+	res.DurationS = wall.Seconds()
 	started, _ := arr.Counts()
 	if interrupted {
 		res.Invalidate(fmt.Sprintf("interrupted after %v of simulated time: %v", stop.Sub(start), context.Cause(ctx)))

@@ -149,8 +149,10 @@ func (s RunSummary) Failed() []string {
 // SummaryObjective is one objective line of a run summary.
 type SummaryObjective struct {
 	Expression string
-	Value      float64
-	Pass       bool
+	// Measured is what the summary says was measured: "value 0" in older
+	// summaries, "12.3ms" or why the objective was not judged in newer.
+	Measured string
+	Pass     bool
 }
 
 // ClosedLoop compares a closed-loop client with the open model, against a
@@ -185,7 +187,7 @@ type KneeStep struct {
 var (
 	summaryMessagesRE = regexp.MustCompile(`(?m)^messages\s+(.*)$`)
 	summaryPairRE     = regexp.MustCompile(`([a-z]+) (\d+)`)
-	summaryObjRE      = regexp.MustCompile(`(?m)^\s+(PASS|FAIL)\s+(.+?)\s+value (\S+)$`)
+	summaryObjRE      = regexp.MustCompile(`(?m)^\s+(PASS|FAIL|NO DATA)\s+(.+?)  +(\S.*?)\s*$`)
 	summaryResultRE   = regexp.MustCompile(`(?m)^result: (PASS|FAIL)`)
 	closedLoopRE      = regexp.MustCompile(`^closed loop: (\d+) requests, p50 ([\d.]+)ms p99 ([\d.]+)ms max ([\d.]+)ms; open model: bot p99 ([\d.]+)ms \(raw ([\d.]+)ms\)`)
 	proxyRE           = regexp.MustCompile(`proxy \{([^}]*)\}`)
@@ -254,8 +256,7 @@ func parseRunSummary(m string) (RunSummary, error) {
 		s.Messages[kv[1]] = n
 	}
 	for _, o := range summaryObjRE.FindAllStringSubmatch(m, -1) {
-		v, _ := strconv.ParseFloat(o[3], 64)
-		s.Objectives = append(s.Objectives, SummaryObjective{Expression: o[2], Value: v, Pass: o[1] == "PASS"})
+		s.Objectives = append(s.Objectives, SummaryObjective{Expression: o[2], Measured: o[3], Pass: o[1] == "PASS"})
 	}
 	if r := summaryResultRE.FindStringSubmatch(m); r != nil {
 		s.Pass = r[1] == "PASS"
