@@ -95,10 +95,28 @@ func (s *Scenario) Apply(o Overrides) error {
 		ps = c.problems()
 	}
 	if len(ps) > 0 {
-		return fmt.Errorf("apply overrides: %w", strictyaml.Join(c.locate(ps)))
+		ps = c.locate(ps)
+		for _, p := range ps {
+			o.blame(p)
+		}
+		return fmt.Errorf("apply overrides: %w", strictyaml.Join(ps))
 	}
 	*s = *c
 	return nil
+}
+
+// blame makes a problem with a field that o overrode say so ("duration
+// (overridden)") instead of pointing at a line of the file, which did not
+// give the value.
+func (o Overrides) blame(p *FieldError) {
+	f := p.Field
+	if o.Duration != nil && f == "duration" ||
+		(o.Rate != nil || o.Customers != nil) && (f == "customers.rate" || f == "customers.population") ||
+		o.Agents != nil && strings.HasPrefix(f, "agents.groups") ||
+		o.Timescale != nil && f == "timescale" {
+		p.File, p.Line = "", 0
+		p.Field += " (overridden)"
+	}
 }
 
 // stretch sets the duration to d, scaling the phases in proportion so that

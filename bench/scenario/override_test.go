@@ -139,7 +139,7 @@ func TestApply(t *testing.T) {
 			s := s.Clone()
 			err := s.Apply(Overrides{Agents: ptr(tt.n)})
 			if tt.want == nil {
-				if err == nil || !strings.Contains(err.Error(), "agents.groups: no agents, but customers.script[2] needs one") {
+				if err == nil || !strings.Contains(err.Error(), "agents.groups (overridden): no agents, but customers.script[2] needs one") {
 					t.Errorf("0 agents: err %v", err)
 				}
 				continue
@@ -165,12 +165,12 @@ func TestApply(t *testing.T) {
 			o    Overrides
 			want string
 		}{
-			{Overrides{Duration: ptr(time.Duration(0))}, "apply overrides: phased.yaml:2: duration: 0s: must be above 0"},
-			{Overrides{Rate: ptr(-1.0)}, "apply overrides: phased.yaml:12: customers.rate: -1: must be above 0"},
-			{Overrides{Rate: ptr(1.0), Customers: ptr(3)}, "apply overrides: phased.yaml:12: customers.rate: give the rate or the number of customers, not both"},
-			{Overrides{Customers: ptr(0)}, "apply overrides: phased.yaml:12: customers.rate: 0 customers: must be at least 1"},
-			{Overrides{Agents: ptr(-1)}, "apply overrides: phased.yaml:8: agents.groups: -1 agents: must not be negative"},
-			{Overrides{Timescale: ptr(0.0), Seed: ptr[uint64](9)}, "apply overrides: phased.yaml:2: timescale: 0: must be above 0"},
+			{Overrides{Duration: ptr(time.Duration(0))}, "apply overrides: duration (overridden): 0s: must be above 0"},
+			{Overrides{Rate: ptr(-1.0)}, "apply overrides: customers.rate (overridden): -1: must be above 0"},
+			{Overrides{Rate: ptr(1.0), Customers: ptr(3)}, "apply overrides: customers.rate (overridden): give the rate or the number of customers, not both"},
+			{Overrides{Customers: ptr(0)}, "apply overrides: customers.rate (overridden): 0 customers: must be at least 1"},
+			{Overrides{Agents: ptr(-1)}, "apply overrides: agents.groups (overridden): -1 agents: must not be negative"},
+			{Overrides{Timescale: ptr(0.0), Seed: ptr[uint64](9)}, "apply overrides: timescale (overridden): 0: must be above 0"},
 		} {
 			s := phased(t)
 			before := s.Clone()
@@ -187,7 +187,7 @@ func TestApply(t *testing.T) {
 		}
 		s := valid()
 		s.Customers.Arrival, s.Customers.Rate, s.Customers.Population = ArrivalPopulation, 0, 10
-		if err := s.Apply(Overrides{Rate: ptr(3.0)}); err == nil || !strings.Contains(err.Error(), "customers.rate: applies to arrival: poisson; this scenario's arrival is population (override customers instead)") {
+		if err := s.Apply(Overrides{Rate: ptr(3.0)}); err == nil || !strings.Contains(err.Error(), "customers.rate (overridden): applies to arrival: poisson; this scenario's arrival is population (override customers instead)") {
 			t.Errorf("rate on a population: %v", err)
 		}
 	})
@@ -270,7 +270,7 @@ func TestSetErrors(t *testing.T) {
 		{"objectives[0]", "lost = 0", ErrSyntax, `column 6: unknown comparison "="`},
 		{"agents.groups[0].max_chats", "0", ErrInvalid, "set agents.groups[0].max_chats=0: phased.yaml:9: agents.groups[0].max_chats: 0: must be between 1 and 50 (tenant demo's max_chats_cap)"},
 		{"customers.rate", "0", ErrInvalid, "set customers.rate=0: phased.yaml:12: customers.rate: 0: must be above 0"},
-		{"duration", "0s", ErrInvalid, "set duration: apply overrides: phased.yaml:2: duration: 0s: must be above 0"},
+		{"duration", "0s", ErrInvalid, "set duration: apply overrides: duration (overridden): 0s: must be above 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+"="+tt.value, func(t *testing.T) {
