@@ -33,6 +33,10 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/bench/probe"
+	"github.com/swarmdesk/swarmdesk/refserver/tenant"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
 // Config says which server to check, and how.
@@ -298,20 +302,29 @@ func Test(ctx context.Context, cfg Config) error {
 	return Run(ctx, cfg).Err()
 }
 
-// Probe checks that the target can be reached at all (a TCP connection, or
-// an HTTP answer of any status), so that a caller can tell a server that is
-// not there from one that breaks the protocol.
+// Probe checks, with one hello, that a server of the protocol answers at
+// the target (bench/probe), so that a caller can tell a server that is not
+// there, or is something else, from one that breaks the protocol: the
+// error says what is there instead and suggests the scheme to use. A hello
+// refused (a tenant or token the server does not accept) is an error too:
+// every case would fail on it.
 func Probe(ctx context.Context, cfg Config) error {
-	target, err := parseTarget(cfg.Target)
+	tg, err := parseTarget(cfg.Target)
 	if err != nil {
 		return err
 	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	cfg = cfg.withDefaults()
+	pt := probe.Target{Addr: tg.addr, Prefix: tg.prefix(), HTTP: tg.http, HTTPS: strings.HasPrefix(tg.base, "https:"), Timeout: min(cfg.Timeout, probe.DefaultTimeout)}
+	user := cfg.Prefix + "-probe"
+	hello := &wire.Hello{Role: wire.RoleCustomer, Tenant: cfg.Tenant, User: user, Device: "phone"}
+	if cfg.Secret != "" {
+		hello.Token = tenant.SignToken(cfg.Secret, cfg.Tenant, wire.RoleCustomer, user, time.Now().Add(time.Hour))
 	}
-	if err := target.probe(ctx, timeout); err != nil {
-		return fmt.Errorf("conform: cannot reach %s: %w", cfg.Target, err)
+	if _, err := probe.Check(ctx, pt, hello); err != nil {
+		if errors.Is(err, probe.ErrRefused) {
+			return fmt.Errorf("conform: %s: %w (check --tenant and --secret)", cfg.Target, err)
+		}
+		return fmt.Errorf("conform: %s: %w", cfg.Target, err)
 	}
 	return nil
 }

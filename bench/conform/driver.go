@@ -42,7 +42,7 @@ var (
 // target is a parsed Config.Target.
 type target struct {
 	http bool
-	addr string // tcp: host:port
+	addr string // host:port
 	base string // http: scheme://host[:port][/prefix]
 }
 
@@ -70,7 +70,7 @@ func parseTarget(s string) (target, error) {
 		if u.Host == "" || u.RawQuery != "" || u.User != nil {
 			return target{}, fmt.Errorf("conform: target %q: want %s://host:port", s, u.Scheme)
 		}
-		return target{http: true, base: u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/")}, nil
+		return target{http: true, addr: u.Host, base: u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/")}, nil
 	}
 	return target{}, fmt.Errorf("conform: target %q: unknown scheme %q (want tcp or http)", s, u.Scheme)
 }
@@ -84,27 +84,17 @@ func (tg target) dial(ctx context.Context, timeout time.Duration) (conn, error) 
 	return dialTCP(ctx, tg.addr, timeout)
 }
 
-func (tg target) probe(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// prefix is an HTTP target's path prefix ("" for none or for TCP).
+func (tg target) prefix() string {
 	if !tg.http {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", tg.addr)
-		if err != nil {
-			return fmt.Errorf("dial: %w", err)
-		}
-		return c.Close()
+		return ""
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.base+wire.HTTPPollPath, nil)
-	if err != nil {
-		return fmt.Errorf("poll request: %w", err)
+	_, rest, _ := strings.Cut(tg.base, "://")
+	_, path, _ := strings.Cut(rest, "/")
+	if path == "" {
+		return ""
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("poll: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.Body.Close()
+	return "/" + path
 }
 
 // tcpConn is a long TCP connection carrying frames (PROTOCOL.md,

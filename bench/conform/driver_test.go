@@ -295,9 +295,9 @@ func TestParseTarget(t *testing.T) {
 	for in, want := range map[string]target{
 		"127.0.0.1:7400":          {addr: "127.0.0.1:7400"},
 		"tcp://[::1]:7400":        {addr: "[::1]:7400"},
-		"http://127.0.0.1:7500":   {http: true, base: "http://127.0.0.1:7500"},
-		"http://h:1/swarmdesk/":   {http: true, base: "http://h:1/swarmdesk"},
-		"https://example.com:443": {http: true, base: "https://example.com:443"},
+		"http://127.0.0.1:7500":   {http: true, addr: "127.0.0.1:7500", base: "http://127.0.0.1:7500"},
+		"http://h:1/swarmdesk/":   {http: true, addr: "h:1", base: "http://h:1/swarmdesk"},
+		"https://example.com:443": {http: true, addr: "example.com:443", base: "https://example.com:443"},
 	} {
 		got, err := parseTarget(in)
 		if err != nil || got != want {

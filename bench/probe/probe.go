@@ -48,6 +48,11 @@ type Target struct {
 	// HTTP selects the protocol's HTTP binding (http://Addr) instead of
 	// long connections.
 	HTTP bool
+	// HTTPS speaks the HTTP binding over TLS (https://Addr).
+	HTTPS bool
+	// Prefix is the path the HTTP binding is served under ("" for the
+	// root).
+	Prefix string
 	// Timeout bounds each step; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// Resolver looks host names up; nil means the system's.
@@ -65,7 +70,7 @@ func (t Target) timeout() time.Duration {
 // that refuses the hello with an error frame speaks the protocol: the error
 // wraps ErrRefused and names the code.
 func Check(ctx context.Context, t Target, hello *wire.Hello) (*wire.Ready, error) {
-	if t.HTTP {
+	if t.HTTP || t.HTTPS {
 		return checkHTTP(ctx, t, hello)
 	}
 	return checkTCP(ctx, t, hello)
@@ -155,7 +160,7 @@ func httpHint(ctx context.Context, t Target) string {
 func askHTTP(ctx context.Context, t Target) (status, server string, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.Addr+wire.HTTPPollPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.Addr+t.Prefix+wire.HTTPPollPath, nil)
 	if err != nil {
 		return "", "", false
 	}
@@ -242,7 +247,11 @@ func (t Target) client() *http.Client {
 func checkHTTP(ctx context.Context, t Target, hello *wire.Hello) (*wire.Ready, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout())
 	defer cancel()
-	base := "http://" + t.Addr
+	scheme := "http://"
+	if t.HTTPS {
+		scheme = "https://"
+	}
+	base := scheme + t.Addr + t.Prefix
 	client := t.client()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+wire.HTTPConnectPath, bytes.NewReader(hello.AppendFrame(nil)))
 	if err != nil {

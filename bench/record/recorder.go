@@ -274,6 +274,20 @@ func (r *Recorder) Links() (down, dropped int64) {
 	return down, dropped
 }
 
+// Live returns, for a progress line, the last interval ended (zero before
+// the first) and the errors counted in the intervals ended so far.
+func (r *Recorder) Live() (last reports.Point, errors int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.series); n > 0 {
+		last = r.series[n-1]
+	}
+	for _, c := range r.total.errors {
+		errors += c
+	}
+	return last, errors
+}
+
 // Summary returns metric m's corrected (or, with raw, uncorrected) summary
 // over the intervals ended so far: the live "p99 so far".
 func (r *Recorder) Summary(m Metric, raw bool) (reports.Summary, error) {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -27,10 +28,13 @@ import (
 	"time"
 
 	"github.com/swarmdesk/swarmdesk/bench/behavior"
+	"github.com/swarmdesk/swarmdesk/bench/probe"
+	"github.com/swarmdesk/swarmdesk/bench/progress"
 	"github.com/swarmdesk/swarmdesk/bench/record"
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/bench/swarm"
 	"github.com/swarmdesk/swarmdesk/refserver/child"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
@@ -139,11 +143,8 @@ func Passed(res *reports.Result) bool {
 // opts.OutDir. A run that fails its objectives or is invalid is not an error:
 // Passed tells. Errors wrap ErrScenario or ErrSetup. Cancelling ctx ends the
 // run early; the result is then marked invalid.
-func Run(ctx context.Context, opts Options) (*reports.Result, error) {
-	out := opts.Progress
-	if out == nil {
-		out = io.Discard
-	}
+func Run(ctx context.Context, opts Options) (res *reports.Result, err error) {
+	out := io.Writer(lineFor(opts.Progress))
 	name := opts.Scenario
 	if name == "" {
 		name = DefaultScenario
@@ -191,9 +192,29 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		}
 	}
 
+	if link.addr != "" {
+		// A target that is not a protocol server ends the run here, in
+		// seconds, with what is there instead: not after the whole
+		// scenario played on no data.
+		hello := &wire.Hello{Role: wire.RoleCustomer, Tenant: sc.CustomerTenant(), User: fmt.Sprintf("bench-probe-%d", os.Getpid()), Device: "probe"}
+		if _, err := probe.Check(ctx, probe.Target{Addr: link.addr, HTTP: link.poll != nil}, hello); err != nil {
+			return nil, fmt.Errorf("%w: --target %s: %w", ErrSetup, opts.Target, err)
+		}
+	}
+
 	dir := opts.OutDir
 	if dir == "" {
 		dir = filepath.Join("results", sc.Name+"-"+time.Now().UTC().Format("20060102T150405Z"))
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// A run that fails before its result is written leaves no
+		// half-written directory behind (a report of results/* would
+		// trip on it).
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(dir)
+			}
+		}()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
@@ -237,9 +258,14 @@ func Run(ctx context.Context, opts Options) (*reports.Result, error) {
 		}
 	}
 	if opts.FindMax != nil {
-		return findMax(ctx, sc, corpus, opts, dir, addr, target, srv, out)
+		res, err = findMax(ctx, sc, corpus, opts, dir, addr, target, srv, out)
+	} else {
+		res, err = play(ctx, sc, corpus, opts, dir, addr, target, srv, "", out)
 	}
-	return play(ctx, sc, corpus, opts, dir, addr, target, srv, "", out)
+	if err == nil {
+		fmt.Fprintf(out, "results in %s (result.json and .hlog interval logs; bench report %s -o report.html)\n", dir, dir)
+	}
+	return res, err
 }
 
 // fitLimit sizes the run to the file-descriptor limit, raising the soft limit
@@ -300,7 +326,8 @@ func buildServer(out io.Writer) (string, error) {
 // play runs the scenario against addr and fills the result, written to
 // dir. User ids begin with prefix.
 func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, prefix string, out io.Writer) (*reports.Result, error) {
-	out = &syncWriter{w: out} // the broadcaster writes from its own goroutine
+	line := lineFor(out) // safe for the broadcaster's goroutine too
+	out = line
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
 	}
@@ -446,7 +473,7 @@ loop:
 			if _, rss, err := usage(); err == nil {
 				peakSrvRSS = max(peakSrvRSS, rss)
 			}
-			progress(out, time.Since(wallStart), sched, rt.Now().Sub(start), arrived, done, total, st, rec)
+			line.Status(status(time.Since(wallStart), sc.WallDuration(), sched, rt.Now().Sub(start), arrived, done, total, st, rec))
 		case <-poll.C:
 			count()
 			if settled {
@@ -459,6 +486,7 @@ loop:
 		}
 	}
 	elapsed := time.Since(wallStart)
+	line.Done(status(elapsed, sc.WallDuration(), sched, rt.Now().Sub(start), arrived, done, total, rt.Stats(), rec))
 	var (
 		kills []reports.ChaosKill
 		pids  []int
@@ -558,16 +586,16 @@ func joinInts(ns []int) string {
 	return strings.Join(s, ", ")
 }
 
-// syncWriter serialises writes to w.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
+// lineFor returns w as a progress line (w itself when it is one): drawn in
+// place on a terminal, plain lines to a pipe; nil discards.
+func lineFor(w io.Writer) *progress.Line {
+	if l, ok := w.(*progress.Line); ok {
+		return l
+	}
+	if w == nil {
+		w = io.Discard
+	}
+	return progress.New(w)
 }
 
 // serverUsage returns how the server's CPU time and resident memory are
@@ -589,23 +617,38 @@ func serverUsage(srv *child.Process, metricsURL string) func() (time.Duration, i
 	}
 }
 
-// progress prints one progress line.
-func progress(w io.Writer, elapsed time.Duration, sched scenario.Schedule, off time.Duration, arrived, done, total int, st swarm.Stats, rec *record.Recorder) {
-	phase := "end"
+// status is the run's progress line: wall time played of the scenario's
+// and an estimate of what is left, the phase, sessions, connections,
+// messages per second (the last interval's acknowledgements), the delivery
+// p99 so far and the errors and accounting faults.
+func status(elapsed, wall time.Duration, sched scenario.Schedule, off time.Duration, arrived, done, total int, st swarm.Stats, rec *record.Recorder) string {
+	phase := "draining"
 	if i := sched.Phase(off); i >= 0 {
 		phase = sched.Segments[i].Name
 	}
-	m := rec.Ledger().Counts()
+	eta := ""
+	if elapsed < wall {
+		eta = progress.Estimate(elapsed, float64(elapsed)/float64(wall))
+	}
 	p99 := "-"
 	if s, err := rec.Summary(record.Delivery, false); err == nil && s.Count > 0 {
-		p99 = fmt.Sprintf("%.1fms", s.P99Ms)
+		p99 = reports.FormatMs(s.P99Ms)
 	}
-	drops := ""
+	last, errs := rec.Live()
+	m := rec.Ledger().Counts()
+	faults := ""
+	if bad := m.Lost + m.Duplicated + m.Reordered; bad > 0 {
+		faults = fmt.Sprintf("LOST/DUP/REORD %d", bad)
+	}
+	conns := fmt.Sprintf("conns %d", st.Open)
 	if down, dropped := rec.Links(); dropped > 0 {
-		drops = fmt.Sprintf("  dropped %d (down %d)", dropped, down)
+		conns += fmt.Sprintf(" (%d down)", down)
 	}
-	fmt.Fprintf(w, "%6.1fs %-8s sessions started %d/%d finished %d  conns %d%s  msgs sent %d delivered %d  delivery p99 %s  lost+dup+reordered %d\n",
-		elapsed.Seconds(), phase, arrived, total, done, st.Open, drops, m.Sent, m.Delivered, p99, m.Lost+m.Duplicated+m.Reordered)
+	return progress.Join(
+		progress.Duration(elapsed)+"/"+progress.Duration(wall), eta, phase,
+		fmt.Sprintf("sessions %d/%d", arrived, total), conns,
+		fmt.Sprintf("%.0f msg/s", last.MessagesPerS),
+		"p99 "+p99, fmt.Sprintf("errors %d", errs), faults)
 }
 
 // peakRSSSelf returns this process's peak resident set (VmHWM), or floor if
