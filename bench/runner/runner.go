@@ -206,7 +206,7 @@ func Run(ctx context.Context, opts Options) (res *reports.Result, err error) {
 	if dir == "" {
 		dir = filepath.Join("results", sc.Name+"-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+	if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
 		// A run that fails before its result is written leaves no
 		// half-written directory behind (a report of results/* would
 		// trip on it).
@@ -473,7 +473,7 @@ loop:
 			if _, rss, err := usage(); err == nil {
 				peakSrvRSS = max(peakSrvRSS, rss)
 			}
-			line.Status(status(time.Since(wallStart), sc.WallDuration(), sched, rt.Now().Sub(start), arrived, done, total, st, rec))
+			line.Status(status(time.Since(wallStart), sc.WallDuration(), sc.Timescale, sched, rt.Now().Sub(start), arrived, done, total, st, rec))
 		case <-poll.C:
 			count()
 			if settled {
@@ -486,7 +486,7 @@ loop:
 		}
 	}
 	elapsed := time.Since(wallStart)
-	line.Done(status(elapsed, sc.WallDuration(), sched, rt.Now().Sub(start), arrived, done, total, rt.Stats(), rec))
+	line.Done(status(elapsed, sc.WallDuration(), sc.Timescale, sched, rt.Now().Sub(start), arrived, done, total, rt.Stats(), rec))
 	var (
 		kills []reports.ChaosKill
 		pids  []int
@@ -619,9 +619,9 @@ func serverUsage(srv *child.Process, metricsURL string) func() (time.Duration, i
 
 // status is the run's progress line: wall time played of the scenario's
 // and an estimate of what is left, the phase, sessions, connections,
-// messages per second (the last interval's acknowledgements), the delivery
+// messages per wall second (the last interval's acknowledgements), the delivery
 // p99 so far and the errors and accounting faults.
-func status(elapsed, wall time.Duration, sched scenario.Schedule, off time.Duration, arrived, done, total int, st swarm.Stats, rec *record.Recorder) string {
+func status(elapsed, wall time.Duration, timescale float64, sched scenario.Schedule, off time.Duration, arrived, done, total int, st swarm.Stats, rec *record.Recorder) string {
 	phase := "draining"
 	if i := sched.Phase(off); i >= 0 {
 		phase = sched.Segments[i].Name
@@ -647,7 +647,7 @@ func status(elapsed, wall time.Duration, sched scenario.Schedule, off time.Durat
 	return progress.Join(
 		progress.Duration(elapsed)+"/"+progress.Duration(wall), eta, phase,
 		fmt.Sprintf("sessions %d/%d", arrived, total), conns,
-		fmt.Sprintf("%.0f msg/s", last.MessagesPerS),
+		fmt.Sprintf("%.0f msg/s", last.MessagesPerS*timescale),
 		"p99 "+p99, fmt.Sprintf("errors %d", errs), faults)
 }
 
