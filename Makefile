@@ -3,7 +3,7 @@ GO      ?= go
 BENCHTIME ?= 2s
 COUNT   ?= 1
 
-.PHONY: help build run test race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results compare-designs soak chaos browser ci clean
+.PHONY: help build run test test-long race lint fuzz bench bench-refserver stress scale find-max erlang sim-ten-million plan-peak report bench-ci bench-baseline results compare-designs soak chaos browser ci clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -14,8 +14,16 @@ build: ## build refserver into bin/
 run: ## run refserver with the demo tenant on 127.0.0.1:7400 (admin :7480)
 	$(GO) run ./refserver
 
-test: ## the README's test command
+test: ## the README's test command (≤ 5 min on a busy 2-core machine)
 	$(GO) test -race ./...
+
+# The long tests: each calls longtest.Require as its first statement, which
+# skips it unless SWARMDESK_LONG=1. They run here alone, without -race
+# (minutes of load, crash tests, searches over many runs, the Erlang grid).
+test-long: ## the long and load-sensitive tests (SWARMDESK_LONG=1): chaos, find-max knee, Erlang grid, ...
+	@tests=$$(bash tools/long-tests.sh); test -n "$$tests" || { echo "no long tests found"; exit 1; }; \
+	echo "long tests: $$tests"; \
+	SWARMDESK_LONG=1 $(GO) test -count=1 -timeout 20m -run "^($$tests)\$$" ./...
 
 lint: ## gofmt, go vet, staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/swarmdesk/swarmdesk/bench/faultproxy"
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/internal/longtest"
 	"github.com/swarmdesk/swarmdesk/refserver/child"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
@@ -91,9 +92,7 @@ func checkRecovered(t *testing.T, res *reports.Result) {
 // resumes included, holds for each: over HTTP a kill ends every session,
 // and the clients connect again with a hello that resumes.
 func TestChaosKillServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds refserver and kills it for seconds")
-	}
+	longtest.Require(t, "kills refserver on three transports over a minute and more")
 	bin, err := child.Build(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

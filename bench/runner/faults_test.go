@@ -137,8 +137,11 @@ func TestStallShowsInTail(t *testing.T) {
 	if closedMax < 100 {
 		t.Errorf("closed loop max %.1fms: it should have met a stall too", closedMax)
 	}
-	if closedP99 >= 50 || closedP99 > bot.P99Ms/3 {
-		t.Errorf("closed-loop p99 %.1fms does not hide the stall (open model %.1fms)", closedP99, bot.P99Ms)
+	// The ratio between the two models is what the measurement controls:
+	// the open model's p99 holds the stall, the closed loop's hides it. A
+	// busy machine slows both, so no absolute bound is asserted.
+	if closedP99 > bot.P99Ms/3 {
+		t.Errorf("closed-loop p99 %.1fms does not hide the stall (open model %.1fms): want at most a third", closedP99, bot.P99Ms)
 	}
 }
 
