@@ -17,7 +17,8 @@ func Summary(w io.Writer, res *reports.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "\n%s (seed %d) against %s, %s of scenario time in %s\n\n", res.Scenario, res.Seed, res.Target,
 		reports.FormatMs(1000*res.ScenarioSeconds()), reports.FormatMs(1000*res.DurationS))
-	fmt.Fprintln(tw, "metric\tcount\tp50 ms\tp99 ms\tmax ms\traw p50\traw p99\traw max\t")
+	fmt.Fprintln(tw, "metric\tcount\tp50\tp99\tmax\traw p50\traw p99\traw max\t")
+	ms := reports.FormatMs
 	names := make([]string, 0, len(res.Latency))
 	for _, m := range record.Metrics() {
 		names = append(names, m.String())
@@ -32,10 +33,10 @@ func Summary(w io.Writer, res *reports.Result) error {
 		if !ok || l.Count == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", name, l.Count, l.P50Ms, l.P99Ms, l.MaxMs, l.Raw.P50Ms, l.Raw.P99Ms, l.Raw.MaxMs)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, l.Count, ms(l.P50Ms), ms(l.P99Ms), ms(l.MaxMs), ms(l.Raw.P50Ms), ms(l.Raw.P99Ms), ms(l.Raw.MaxMs))
 	}
 	if lag := res.Actions.Lag; lag.Count > 0 {
-		fmt.Fprintf(tw, "lag\t%d\t%.2f\t%.2f\t%.2f\t\t\t\t\n", lag.Count, lag.P50Ms, lag.P99Ms, lag.MaxMs)
+		fmt.Fprintf(tw, "lag\t%d\t%s\t%s\t%s\t\t\t\t\n", lag.Count, ms(lag.P50Ms), ms(lag.P99Ms), ms(lag.MaxMs))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
