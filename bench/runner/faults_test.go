@@ -151,6 +151,7 @@ func TestHealthyRunClean(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seconds of load")
 	}
+	t.Parallel()
 	res, _ := faultyRun(t, "faults.yaml", faultproxy.Config{}, Options{})
 	m := res.Messages
 	// Each message is owed to the agent and the customer's other device,
@@ -184,6 +185,9 @@ func TestFaultsCounted(t *testing.T) {
 		{"swap", faultproxy.Config{SwapEvery: 3}, func(m reports.Messages) int64 { return m.Reordered }, func(s faultproxy.Stats) int64 { return s.Swapped }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			// Mostly waiting on a 6s scenario: the three play side by
+			// side, each against its own server and proxy.
+			t.Parallel()
 			c.cfg.Device = "d1"
 			res, st := faultyRun(t, "faults.yaml", c.cfg, Options{})
 			if c.did(st) == 0 {
