@@ -364,16 +364,16 @@ func durations(set Set) []float64 {
 // percentile is one percentile compared of each latency metric.
 type percentile struct {
 	name string
-	// q is the percentile's quantile, 0.5 for p50.
-	q        float64
+	// p is the percentile, 50 for p50.
+	p        float64
 	run      func(reports.Latency) float64
 	interval func(reports.IntervalLatency) float64
 }
 
 var percentiles = []percentile{
-	{"p50", 0.50, func(l reports.Latency) float64 { return l.P50Ms }, func(l reports.IntervalLatency) float64 { return l.P50Ms }},
-	{"p90", 0.90, func(l reports.Latency) float64 { return l.P90Ms }, func(l reports.IntervalLatency) float64 { return l.P90Ms }},
-	{"p99", 0.99, func(l reports.Latency) float64 { return l.P99Ms }, func(l reports.IntervalLatency) float64 { return l.P99Ms }},
+	{"p50", 50, func(l reports.Latency) float64 { return l.P50Ms }, func(l reports.IntervalLatency) float64 { return l.P50Ms }},
+	{"p90", 90, func(l reports.Latency) float64 { return l.P90Ms }, func(l reports.IntervalLatency) float64 { return l.P90Ms }},
+	{"p99", 99, func(l reports.Latency) float64 { return l.P99Ms }, func(l reports.IntervalLatency) float64 { return l.P99Ms }},
 }
 
 // latencyRows compares the percentiles of every latency metric that both
@@ -474,9 +474,10 @@ const tailValues = 5
 
 // intervalMin returns the fewest values an interval must hold for its
 // percentile p to be a sample: MinIntervalCount, and enough that tailValues
-// of them lie above p (500 for p99, 50 for p90).
+// of them lie above p (500 for p99, 50 for p90), by the one rule of
+// reports.PercentileSamples.
 func (c *comparer) intervalMin(p percentile) int64 {
-	return max(c.opt.MinIntervalCount, int64(math.Ceil(tailValues/(1-p.q)-1e-9)))
+	return max(c.opt.MinIntervalCount, reports.PercentileSamples(p.p, tailValues))
 }
 
 // intervalValues returns percentile p of metric name of every interval of
