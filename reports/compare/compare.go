@@ -343,7 +343,8 @@ func (c *comparer) checkRuns() {
 	}
 	bd, nd := median(durations(c.base)), median(durations(c.new))
 	if bd > 0 && nd > 0 && math.Abs(nd-bd)/bd > 0.01 {
-		c.warn("runs last %gs in base and %gs in new (medians): counts and CPU seconds are not comparable", bd, nd)
+		c.warn("runs play %s of scenario time in base and %s in new (medians): counts and CPU seconds are not comparable",
+			reports.FormatMs(1000*bd), reports.FormatMs(1000*nd))
 	}
 	if b.Runs > 1 && n.Runs > 1 && !b.Start.IsZero() && !n.Start.IsZero() &&
 		(b.End.Before(n.Start) || n.End.Before(b.Start)) {
@@ -352,11 +353,13 @@ func (c *comparer) checkRuns() {
 	}
 }
 
-// durations returns the durations of set's runs in seconds.
+// durations returns the scenario time each of set's runs played, in
+// seconds: what counts and CPU seconds accrue over (wall time differs with
+// setup and with the machine's load).
 func durations(set Set) []float64 {
 	var d []float64
 	for _, r := range set.Results {
-		d = append(d, r.DurationS)
+		d = append(d, r.ScenarioSeconds())
 	}
 	return d
 }

@@ -42,8 +42,9 @@ func TestCompare(t *testing.T) {
 		// samples is what the delivery rows' samples must be.
 		samples   string
 		regressed bool
-		// warning, when set, must be part of a warning.
-		warning string
+		// warning, when set, must be part of a warning; noWarning, when
+		// set, of none.
+		warning, noWarning string
 	}{{
 		name: "identical distributions, 5 runs each",
 		base: func(t *testing.T) Set { return sideOf(t, "base", 5, 0, spec{draw: 1, intervals: 3, perInterval: 7000}) },
@@ -223,6 +224,26 @@ func TestCompare(t *testing.T) {
 		},
 		samples: SamplesRuns,
 		warning: "do not overlap in time",
+	}, {
+		name: "runs of other scenario times warn",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 4, 1, spec{draw: 11, intervals: 3, perInterval: 300})
+		},
+		samples: SamplesRuns,
+		warning: "runs play 2s of scenario time in base and 3s in new",
+	}, {
+		name: "runs of other wall times but the same scenario time do not warn",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
+		new: func(t *testing.T) Set {
+			s := sideOf(t, "new", 4, 1, spec{draw: 11, intervals: 2, perInterval: 300})
+			for _, r := range s.Results {
+				r.DurationS *= 3 // a slow setup, a busy machine
+			}
+			return s
+		},
+		samples:   SamplesRuns,
+		noWarning: "counts and CPU seconds are not comparable",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,6 +270,9 @@ func TestCompare(t *testing.T) {
 			}
 			if tt.warning != "" && !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, tt.warning) }) {
 				t.Errorf("no warning with %q in %q", tt.warning, rep.Warnings)
+			}
+			if tt.noWarning != "" && slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, tt.noWarning) }) {
+				t.Errorf("a warning with %q in %q", tt.noWarning, rep.Warnings)
 			}
 			n := 0
 			for _, r := range rep.Rows {

@@ -104,7 +104,7 @@ func build(t testing.TB, s spec) *reports.Result {
 		Schema: reports.Schema,
 		Run: reports.Run{
 			Tool: "swarmdesk bench", ToolVersion: "v0.1.0", Scenario: s.scenario, Seed: s.seed,
-			Start: start, End: end, DurationS: end.Sub(start).Seconds(),
+			Start: start, End: end, DurationS: end.Sub(start).Seconds(), ScenarioS: float64(s.intervals),
 			Shard: reports.ShardIndex{Index: 0, Count: 1}, Target: "embedded refserver 127.0.0.1:7400",
 		},
 		Valid:     true,
