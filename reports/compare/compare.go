@@ -13,11 +13,24 @@ import (
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
-// Verdicts of a Row.
+// Verdicts of a Row, and of a Report (VerdictRegression,
+// VerdictNoRegression and VerdictInconclusive only).
 const (
 	// VerdictRegression is a metric worse beyond noise and beyond its
-	// threshold, a count that was 0 and no longer is, or an invalid new run.
+	// threshold, a count that was 0 and no longer is, or an invalid new run;
+	// a Report with at least one such row.
 	VerdictRegression = "regression"
+	// VerdictNoRegression is a Report without a regression whose sides have
+	// the runs a verdict needs (Options.MinRuns each) and at least one
+	// latency or resource judged on them.
+	VerdictNoRegression = "no regression"
+	// VerdictInconclusive is a metric that could not be judged: fewer than
+	// Options.MinRuns values on a side, or values that are not independent
+	// (the recording intervals of fewer than MinRuns runs; Row.Suggests
+	// then says what they suggest). A Report is inconclusive when no row
+	// regressed and a side has fewer than MinRuns runs, or when no latency
+	// or resource could be judged.
+	VerdictInconclusive = "inconclusive"
 	// VerdictImprovement is a metric better beyond noise and beyond its
 	// threshold, or a count that was above 0 and is now 0.
 	VerdictImprovement = "improvement"
@@ -27,9 +40,6 @@ const (
 	// VerdictUnderThreshold is a significant change smaller than the
 	// metric's threshold.
 	VerdictUnderThreshold = "under threshold"
-	// VerdictTooFewSamples is a metric with fewer than Options.MinRuns
-	// values on a side: not judged.
-	VerdictTooFewSamples = "too few samples"
 	// VerdictUnchanged is a count that is 0 on both sides.
 	VerdictUnchanged = "unchanged"
 	// VerdictNotTested is a count above 0 on both sides: counts are not
@@ -68,10 +78,11 @@ type Options struct {
 	// Metrics, when not empty, restricts the latency and resource rows to
 	// these rows or metric names. Counts are always compared.
 	Metrics []string
-	// MinRuns is the fewest runs on each side for one value per run (4 is
-	// the fewest at which the test can reach p < 0.05 with equal sides).
-	// With fewer, latencies are compared per interval and resources are
-	// not judged; a sample of fewer values is never judged. Default 4.
+	// MinRuns is the fewest runs on each side for a verdict, each run one
+	// value of a metric's sample (4 is the fewest at which the test can
+	// reach p < 0.05 with equal sides). With fewer, the report is
+	// inconclusive unless a count regressed: latencies are compared per
+	// interval for what they suggest, resources not at all. Default 4.
 	MinRuns int
 	// MinIntervalCount is the fewest values a recording interval must hold
 	// for its percentile to be one value of a per-interval sample.
@@ -101,12 +112,20 @@ type Report struct {
 	Alpha      float64 `json:"alpha"`
 	Confidence float64 `json:"confidence"`
 	MinChange  float64 `json:"min_change"`
+	// Verdict is the comparison's outcome: VerdictRegression,
+	// VerdictNoRegression or VerdictInconclusive.
+	Verdict string `json:"verdict"`
+	// Reason says why the verdict is inconclusive and what would make it
+	// conclusive; empty otherwise.
+	Reason string `json:"reason,omitempty"`
 	// Rows are the metrics compared: latencies, then resources, then
 	// counts, each group sorted by key.
 	Rows []Row `json:"rows"`
-	// Regressions and Improvements count the rows of those verdicts.
+	// Regressions, Improvements and Inconclusive count the rows of those
+	// verdicts.
 	Regressions  int `json:"regressions"`
 	Improvements int `json:"improvements"`
+	Inconclusive int `json:"inconclusive"`
 	// Warnings are what a reader should know before trusting the verdict:
 	// invalid runs, differing seeds, weak samples.
 	Warnings []string `json:"warnings,omitempty"`
@@ -161,6 +180,11 @@ type Row struct {
 	Threshold float64 `json:"threshold"`
 	// Verdict is one of the Verdict constants.
 	Verdict string `json:"verdict"`
+	// Suggests is, for an inconclusive row compared per interval, the
+	// verdict those intervals would give were they independent runs
+	// (regression, improvement, not significant, under threshold): weak
+	// evidence, a hint of what to repeat. Empty otherwise.
+	Suggests string `json:"suggests,omitempty"`
 	// Note explains the verdict when the verdict alone does not.
 	Note string `json:"note,omitempty"`
 }
@@ -178,7 +202,7 @@ type Stat struct {
 
 // Regressed reports whether the comparison found a regression: what makes
 // CI exit 1.
-func (r *Report) Regressed() bool { return r.Regressions > 0 }
+func (r *Report) Regressed() bool { return r.Verdict == VerdictRegression }
 
 // Compare compares new against base and judges every metric both sides
 // recorded. It refuses sides of different scenarios (ErrScenario), an empty
@@ -221,15 +245,42 @@ func Compare(base, new Set, opt Options) (*Report, error) {
 	c.resourceRows()
 	c.countRows()
 	c.checkKeys()
-	for _, row := range c.rep.Rows {
+	c.conclude()
+	return c.rep, nil
+}
+
+// conclude counts the rows' verdicts and gives the report's.
+func (c *comparer) conclude() {
+	r := c.rep
+	judged := 0
+	for _, row := range r.Rows {
 		switch row.Verdict {
 		case VerdictRegression:
-			c.rep.Regressions++
+			r.Regressions++
 		case VerdictImprovement:
-			c.rep.Improvements++
+			r.Improvements++
+		case VerdictInconclusive:
+			r.Inconclusive++
+		}
+		if row.Samples != SamplesCounts && row.Verdict != VerdictInconclusive {
+			judged++
 		}
 	}
-	return c.rep, nil
+	switch {
+	case r.Regressions > 0:
+		// A count that was 0 is a regression whatever the number of runs.
+		r.Verdict = VerdictRegression
+	case r.Base.Runs < c.opt.MinRuns || r.New.Runs < c.opt.MinRuns:
+		r.Verdict = VerdictInconclusive
+		r.Reason = fmt.Sprintf("%s in base and %s in new: a verdict needs at least %d runs a side "+
+			"(the intervals of fewer runs are not independent samples); repeat the runs",
+			plural(r.Base.Runs, "run"), plural(r.New.Runs, "run"), c.opt.MinRuns)
+	case judged == 0:
+		r.Verdict = VerdictInconclusive
+		r.Reason = fmt.Sprintf("no latency or resource was recorded in at least %d runs of each side", c.opt.MinRuns)
+	default:
+		r.Verdict = VerdictNoRegression
+	}
 }
 
 // complete fills in defaults and checks the ranges.
@@ -414,12 +465,6 @@ func (c *comparer) latencyRows() {
 		c.warnPartial("latency "+name+" recorded", "base", len(bRuns), len(c.base.Results))
 		c.warnPartial("latency "+name+" recorded", "new", len(nRuns), len(c.new.Results))
 		perRun := len(bRuns) >= c.opt.MinRuns && len(nRuns) >= c.opt.MinRuns
-		if !perRun {
-			c.warn("fewer than %d runs on a side (base %d, new %d): latencies compared per recording interval, "+
-				"whose values are not independent (a slow spell spans several intervals); repeat the runs for a firmer verdict",
-				c.opt.MinRuns, len(c.base.Results), len(c.new.Results))
-		}
-		warned := false
 		for _, p := range percentiles {
 			key := name + "." + p.name
 			if !slices.Contains(keys, key) {
@@ -434,19 +479,31 @@ func (c *comparer) latencyRows() {
 				b, n = c.intervalValues(bRuns, name, p), c.intervalValues(nRuns, name, p)
 			}
 			row := c.statRow(key, "ms", samples, b, n)
-			if row.Verdict == VerdictTooFewSamples && samples == SamplesIntervals {
-				if least := c.intervalMin(p); least > c.opt.MinIntervalCount {
-					c.warn("latency %s: %d base and %d new intervals hold at least %d values (%d above the %s); %d needed on each side: not judged",
-						key, len(b), len(n), least, tailValues, p.name, c.opt.MinRuns)
-				} else if !warned {
-					warned = true
-					c.warn("latency %s: %d base and %d new intervals hold at least %d values; %d needed on each side: not judged",
-						name, len(b), len(n), c.opt.MinIntervalCount, c.opt.MinRuns)
-				}
+			if samples == SamplesIntervals {
+				c.perInterval(&row, p)
 			}
 			c.rep.Rows = append(c.rep.Rows, row)
 		}
 	}
+}
+
+// perInterval makes row, compared per recording interval because its metric
+// was recorded in fewer than MinRuns runs of a side, inconclusive: the
+// intervals of a run are not independent samples (a slow spell spans
+// several), so what they show is kept as Suggests, a hint, never a verdict.
+func (c *comparer) perInterval(row *Row, p percentile) {
+	if row.Verdict != VerdictInconclusive {
+		row.Suggests, row.Verdict = row.Verdict, VerdictInconclusive
+		row.Note = strings.TrimSuffix(fmt.Sprintf("intervals of fewer than %d runs a side; %s", c.opt.MinRuns, row.Note), "; ")
+		return
+	}
+	least := c.intervalMin(p)
+	why := fmt.Sprintf("%d values", least)
+	if least > c.opt.MinIntervalCount {
+		why += fmt.Sprintf(", %d above the %s", tailValues, p.name)
+	}
+	row.Note = fmt.Sprintf("%d base and %d new intervals of ≥%s; ≥%d a side needed",
+		row.Base.N, row.New.N, why, c.opt.MinRuns)
 }
 
 // recorded returns the runs of set that recorded latency metric name.
@@ -660,7 +717,8 @@ func (c *comparer) statRow(key, unit, samples string, b, n []float64) Row {
 	}
 	switch {
 	case len(b) < c.opt.MinRuns || len(n) < c.opt.MinRuns:
-		row.Verdict, row.Note = VerdictTooFewSamples, fmt.Sprintf("needs ≥%d %s per side", c.opt.MinRuns, samples)
+		row.Verdict = VerdictInconclusive
+		row.Note = fmt.Sprintf("%d base and %d new %s; ≥%d a side needed", len(b), len(n), samples, c.opt.MinRuns)
 	case !row.Significant:
 		row.Verdict = VerdictNotSignificant
 	case worse:

@@ -39,9 +39,16 @@ func TestCompare(t *testing.T) {
 		opt       Options
 		// verdicts maps rows to the verdict they must have.
 		verdicts map[string]string
+		// suggests maps rows to what they must suggest, notes rows to a part
+		// of their note.
+		suggests, notes map[string]string
 		// samples is what the delivery rows' samples must be.
-		samples   string
-		regressed bool
+		samples string
+		// verdict is the report's verdict, by default regression when
+		// regressed is set and no regression otherwise; reason, when set,
+		// must be part of the report's reason.
+		verdict, reason string
+		regressed       bool
 		// warning, when set, must be part of a warning; noWarning, when
 		// set, of none.
 		warning, noWarning string
@@ -117,53 +124,114 @@ func TestCompare(t *testing.T) {
 		samples:   SamplesRuns,
 		regressed: true,
 	}, {
-		name: "one run each, 30 intervals of 200 values: the p99 is not judged",
+		name: "one run each, identical: inconclusive, never no regression",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 600}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 1, intervals: 30, perInterval: 600})
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictInconclusive, "server.cpu_seconds": VerdictInconclusive, "messages.lost": VerdictUnchanged,
+		},
+		suggests:  map[string]string{"delivery.p50": VerdictNotSignificant, "server.cpu_seconds": ""},
+		notes:     map[string]string{"server.cpu_seconds": "1 base and 1 new runs; ≥4 a side needed"},
+		samples:   SamplesIntervals,
+		verdict:   VerdictInconclusive,
+		reason:    "1 run in base and 1 run in new: a verdict needs at least 4 runs a side",
+		regressed: false,
+	}, {
+		name: "one run each, 30 intervals of 200 values: the p99 is not even suggested",
 		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 200}) },
 		new: func(t *testing.T) Set {
 			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.2, intervals: 30, perInterval: 200})
 		},
 		verdicts: map[string]string{
-			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictTooFewSamples,
+			"delivery.p50": VerdictInconclusive, "delivery.p90": VerdictInconclusive, "delivery.p99": VerdictInconclusive,
 		},
+		suggests: map[string]string{
+			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": "",
+		},
+		notes:     map[string]string{"delivery.p99": "0 base and 0 new intervals of ≥500 values, 5 above the p99; ≥4 a side needed"},
 		samples:   SamplesIntervals,
-		regressed: true,
-		warning:   "delivery.p99: 0 base and 0 new intervals hold at least 500 values (5 above the p99)",
+		verdict:   VerdictInconclusive,
+		regressed: false,
 	}, {
-		name: "one run each, 30 intervals, 20% slower",
-		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 600}) },
+		name: "three runs each, 20% slower: suggested, not judged",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 3, 0, spec{draw: 1, intervals: 10, perInterval: 600}) },
 		new: func(t *testing.T) Set {
-			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.2, intervals: 30, perInterval: 600})
+			return sideOf(t, "new", 3, 1, spec{draw: 101, scale: 1.2, intervals: 10, perInterval: 600})
 		},
 		verdicts: map[string]string{
-			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictRegression,
-			"server.cpu_seconds": VerdictTooFewSamples, "server.peak_rss_bytes": VerdictTooFewSamples,
-			"generator.cpu_seconds": VerdictTooFewSamples,
+			"delivery.p50": VerdictInconclusive, "delivery.p90": VerdictInconclusive, "delivery.p99": VerdictInconclusive,
+			"server.cpu_seconds": VerdictInconclusive, "server.peak_rss_bytes": VerdictInconclusive,
+			"generator.cpu_seconds": VerdictInconclusive,
 		},
+		suggests: map[string]string{
+			"delivery.p50": VerdictRegression, "delivery.p90": VerdictRegression, "delivery.p99": VerdictRegression,
+		},
+		notes:     map[string]string{"delivery.p50": "intervals of fewer than 4 runs a side"},
 		samples:   SamplesIntervals,
-		regressed: true,
-		warning:   "compared per recording interval",
+		verdict:   VerdictInconclusive,
+		reason:    "3 runs in base and 3 runs in new",
+		regressed: false,
 	}, {
-		name: "one run each, 3 intervals: too few samples, never a regression",
+		name: "one run each, 3 intervals, 50% slower: too few samples even for a hint",
 		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 3, perInterval: 200}) },
 		new: func(t *testing.T) Set {
 			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.5, intervals: 3, perInterval: 200})
 		},
 		verdicts: map[string]string{
-			"delivery.p50": VerdictTooFewSamples, "delivery.p90": VerdictTooFewSamples, "delivery.p99": VerdictTooFewSamples,
+			"delivery.p50": VerdictInconclusive, "delivery.p90": VerdictInconclusive, "delivery.p99": VerdictInconclusive,
 		},
+		suggests:  map[string]string{"delivery.p50": "", "delivery.p90": "", "delivery.p99": ""},
+		notes:     map[string]string{"delivery.p50": "3 base and 3 new intervals of ≥20 values; ≥4 a side needed"},
 		samples:   SamplesIntervals,
+		verdict:   VerdictInconclusive,
 		regressed: false,
-		warning:   "latency delivery: 3 base and 3 new intervals",
 	}, {
 		name: "intervals under the minimum count are left out",
 		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 10}) },
 		new: func(t *testing.T) Set {
 			return sideOf(t, "new", 1, 1, spec{draw: 101, scale: 1.5, intervals: 30, perInterval: 10})
 		},
-		verdicts:  map[string]string{"delivery.p50": VerdictTooFewSamples},
+		verdicts:  map[string]string{"delivery.p50": VerdictInconclusive},
+		notes:     map[string]string{"delivery.p50": "0 base and 0 new intervals of ≥20 values"},
 		samples:   SamplesIntervals,
+		verdict:   VerdictInconclusive,
 		regressed: false,
-		warning:   "0 base and 0 new intervals hold at least 20 values",
+	}, {
+		name: "one run each, lost 0 to 3: a regression whatever the runs",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 600}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 1, intervals: 30, perInterval: 600, lost: 3})
+		},
+		verdicts:  map[string]string{"messages.lost": VerdictRegression, "delivery.p50": VerdictInconclusive},
+		samples:   SamplesIntervals,
+		regressed: true,
+	}, {
+		name: "one run each, an invalid new run: a regression whatever the runs",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 1, 0, spec{draw: 1, intervals: 30, perInterval: 600}) },
+		new: func(t *testing.T) Set {
+			return sideOf(t, "new", 1, 1, spec{draw: 1, intervals: 30, perInterval: 600, invalid: "generator fell behind"})
+		},
+		verdicts:  map[string]string{"runs.invalid": VerdictRegression},
+		samples:   SamplesIntervals,
+		regressed: true,
+	}, {
+		name: "four runs each, a metric recorded in two new runs: not judged, named, no regression on the rest",
+		base: func(t *testing.T) Set { return sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 10, perInterval: 600}) },
+		new: func(t *testing.T) Set {
+			s := sideOf(t, "new", 4, 1, spec{draw: 11, scale: 1.5, intervals: 10, perInterval: 600})
+			s.Results[0].Latency, s.Results[1].Latency = nil, nil
+			return s
+		},
+		verdicts: map[string]string{
+			"delivery.p50": VerdictInconclusive, "server.cpu_seconds": VerdictNotSignificant,
+		},
+		suggests:  map[string]string{"delivery.p50": VerdictRegression},
+		samples:   SamplesIntervals,
+		verdict:   VerdictNoRegression,
+		regressed: false,
+		warning:   "latency delivery recorded in 2 of 4 new runs",
 	}, {
 		name: "lost 0 to 3 is a regression",
 		base: func(t *testing.T) Set { return sideOf(t, "base", 5, 0, spec{draw: 1, intervals: 2, perInterval: 300}) },
@@ -260,6 +328,29 @@ func TestCompare(t *testing.T) {
 					t.Errorf("%s: verdict %q, want %q (%+v)", key, r.Verdict, want, r)
 				}
 			}
+			for key, want := range tt.suggests {
+				if r := rowOf(t, rep, key); r.Suggests != want {
+					t.Errorf("%s: suggests %q, want %q (%+v)", key, r.Suggests, want, r)
+				}
+			}
+			for key, want := range tt.notes {
+				if r := rowOf(t, rep, key); !strings.Contains(r.Note, want) {
+					t.Errorf("%s: note %q, want it to say %q", key, r.Note, want)
+				}
+			}
+			verdict := tt.verdict
+			if verdict == "" {
+				verdict = VerdictNoRegression
+				if tt.regressed {
+					verdict = VerdictRegression
+				}
+			}
+			if rep.Verdict != verdict || !strings.Contains(rep.Reason, tt.reason) {
+				t.Errorf("verdict %q (%s), want %q (%s)", rep.Verdict, rep.Reason, verdict, tt.reason)
+			}
+			if (rep.Verdict == VerdictInconclusive) != (rep.Reason != "") {
+				t.Errorf("verdict %q with reason %q: a reason is given when, and only when, inconclusive", rep.Verdict, rep.Reason)
+			}
 			for _, key := range deliveryRows {
 				if r := rowOf(t, rep, key); r.Samples != tt.samples {
 					t.Errorf("%s: samples %q, want %q", key, r.Samples, tt.samples)
@@ -274,14 +365,13 @@ func TestCompare(t *testing.T) {
 			if tt.noWarning != "" && slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, tt.noWarning) }) {
 				t.Errorf("a warning with %q in %q", tt.noWarning, rep.Warnings)
 			}
-			n := 0
+			n := map[string]int{}
 			for _, r := range rep.Rows {
-				if r.Verdict == VerdictRegression {
-					n++
-				}
+				n[r.Verdict]++
 			}
-			if n != rep.Regressions {
-				t.Errorf("Regressions = %d, but %d rows are regressions", rep.Regressions, n)
+			if n[VerdictRegression] != rep.Regressions || n[VerdictImprovement] != rep.Improvements || n[VerdictInconclusive] != rep.Inconclusive {
+				t.Errorf("counted %d regressions, %d improvements, %d inconclusive; rows say %v",
+					rep.Regressions, rep.Improvements, rep.Inconclusive, n)
 			}
 		})
 	}

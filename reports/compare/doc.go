@@ -17,25 +17,25 @@
 //
 // Latencies: p50, p90 and p99 of the corrected latency of every metric both
 // sides recorded (rows "delivery.p50", "delivery.p90", ...; milliseconds;
-// lower is better). When each side has at least Options.MinRuns runs, the
-// sample is one value per run, that run's whole-run percentile: the runs
-// are independent, which is what the test assumes. With fewer runs the
-// sample is one value per recording interval, the interval's percentile as
-// the result's series holds it, over every interval with at least
-// Options.MinIntervalCount values and at least 5 values above the
-// percentile (so 500 for a p99, 50 for a p90: an interval's p99 of fewer is
-// its maximum or near it, which swings whatever the build), pooled over the
-// side's runs. Intervals of
-// one run are not independent (a slow minute makes several slow
-// intervals), so such a comparison is weaker evidence and the report says
-// so; a side with fewer than MinRuns intervals is "too few samples" and
-// never a regression.
+// lower is better). When each side has at least Options.MinRuns runs that
+// recorded the metric, the sample is one value per run, that run's
+// whole-run percentile: the runs are independent, which is what the test
+// assumes. With fewer, the row is inconclusive: its sample is then one value
+// per recording interval, the interval's percentile as the result's series
+// holds it, over every interval with at least Options.MinIntervalCount
+// values and at least 5 values above the percentile
+// (reports.PercentileSamples: 500 for a p99, 50 for a p90; an interval's p99
+// of fewer is its maximum or near it, which swings whatever the build),
+// pooled over the side's runs; and what those intervals show is kept as the
+// row's Suggests, a hint of what to repeat, never a verdict, because the
+// intervals of one run are not independent (a slow minute makes several
+// slow intervals, and the test's p-value is then far too small).
 //
 // Resources: server.cpu_seconds, server.peak_rss_bytes and
 // generator.cpu_seconds (lower is better), one value per run only; with
-// fewer than MinRuns runs on a side the row is "too few samples". A
-// resource that is zero in a run was not sampled there (a server measured
-// over the network, for example), and that run is left out.
+// fewer than MinRuns runs on a side the row is inconclusive. A resource that
+// is zero in a run was not sampled there (a server measured over the
+// network, for example), and that run is left out.
 //
 // Counts: messages.lost, messages.duplicated, messages.reordered,
 // messages.unacked and errors.total (all error codes added up) are not
@@ -43,6 +43,26 @@
 // run is a regression whatever the thresholds say, and runs.invalid counts
 // the runs marked invalid, any of them on the new side being a regression.
 // Options.Metrics does not filter counts: a lost message is never noise.
+//
+// # The verdict
+//
+// A Report's verdict is one of three:
+//
+//   - regression: a row regressed (a latency or resource judged on runs, a
+//     count that was 0, an invalid new run). Counts need no statistics, so
+//     a lost message is a regression even with one run a side.
+//   - inconclusive: nothing regressed, but a side has fewer than MinRuns
+//     runs, or no latency or resource had MinRuns runs on both sides to be
+//     judged on. Report.Reason says why and how many runs are needed. One
+//     run a side is always inconclusive unless a count regressed: "no
+//     regression" from one run is a claim the data cannot carry.
+//   - no regression: every other case. Rows that could not be judged (a
+//     metric recorded in too few runs) are named in the verdict line.
+//
+// bench compare exits 0 on no regression, 1 on a regression and 2 when the
+// verdict is inconclusive, as for any other setup that cannot answer the
+// question (bad usage, unreadable results): a CI gate that runs too few
+// runs fails loudly instead of passing on no evidence.
 //
 // # Thresholds
 //

@@ -94,22 +94,41 @@ func (r *Report) Markdown(w io.Writer) error {
 
 // verdictLine is the report's verdict in one bold-led line.
 func (r *Report) verdictLine() string {
-	var worse, better []string
-	for _, row := range r.Rows {
-		switch row.Verdict {
-		case VerdictRegression:
-			worse = append(worse, "`"+row.Metric+"`")
-		case VerdictImprovement:
-			better = append(better, "`"+row.Metric+"`")
+	rows := func(pick func(Row) bool) []string {
+		var l []string
+		for _, row := range r.Rows {
+			if pick(row) {
+				l = append(l, "`"+row.Metric+"`")
+			}
+		}
+		return l
+	}
+	verdict := func(v string) func(Row) bool { return func(row Row) bool { return row.Verdict == v } }
+	suggests := func(v string) func(Row) bool { return func(row Row) bool { return row.Suggests == v } }
+	worse, better := rows(verdict(VerdictRegression)), rows(verdict(VerdictImprovement))
+	var b strings.Builder
+	switch r.Verdict {
+	case VerdictRegression:
+		fmt.Fprintf(&b, "❌ **regression**: %s worse beyond noise: %s", metrics(len(worse)), strings.Join(worse, ", "))
+	case VerdictInconclusive:
+		fmt.Fprintf(&b, "⚠️ **inconclusive**: %s", r.Reason)
+		if l := rows(suggests(VerdictRegression)); len(l) > 0 {
+			fmt.Fprintf(&b, ". Per interval (weak evidence), worse: %s", strings.Join(l, ", "))
+		}
+		if l := rows(suggests(VerdictImprovement)); len(l) > 0 {
+			fmt.Fprintf(&b, ". Per interval (weak evidence), better: %s", strings.Join(l, ", "))
+		}
+		return b.String()
+	default:
+		b.WriteString("✅ **no regression**")
+		if len(better) > 0 {
+			fmt.Fprintf(&b, "; %s better beyond noise: %s", metrics(len(better)), strings.Join(better, ", "))
 		}
 	}
-	if len(worse) > 0 {
-		return fmt.Sprintf("❌ **regression**: %s worse beyond noise: %s", metrics(len(worse)), strings.Join(worse, ", "))
+	if l := rows(verdict(VerdictInconclusive)); len(l) > 0 {
+		fmt.Fprintf(&b, "; %s not judged (too few samples): %s", metrics(len(l)), strings.Join(l, ", "))
 	}
-	if len(better) > 0 {
-		return fmt.Sprintf("✅ **no regression**; %s better beyond noise: %s", metrics(len(better)), strings.Join(better, ", "))
-	}
-	return "✅ **no regression**"
+	return b.String()
 }
 
 // metrics says "1 metric" or "n metrics".
@@ -239,7 +258,7 @@ func value(v float64, unit string) string {
 // where a relative change is undefined.
 func changeCell(row Row) string {
 	switch {
-	case row.Verdict == VerdictNotSignificant:
+	case row.Verdict == VerdictNotSignificant, row.Suggests == VerdictNotSignificant:
 		return "~"
 	case row.Base.N == 0 || row.New.N == 0, row.Base.Center == 0:
 		return "—"
@@ -253,7 +272,7 @@ func changeCell(row Row) string {
 // pCell writes a row's p-value.
 func pCell(row Row) string {
 	switch {
-	case row.Samples == SamplesCounts:
+	case row.Samples == SamplesCounts, row.Base.N == 0 || row.New.N == 0:
 		return "—"
 	case row.P < 0.001:
 		return "<0.001"
@@ -273,6 +292,11 @@ func verdictCell(row Row) string {
 		v = "~"
 	case VerdictUnderThreshold:
 		v = fmt.Sprintf("under %s%% threshold", pct(row.Threshold))
+	case VerdictInconclusive:
+		v = "⚠️ inconclusive"
+		if row.Suggests != "" {
+			v += ", suggests " + row.Suggests
+		}
 	}
 	if row.Note != "" {
 		v += " (" + row.Note + ")"

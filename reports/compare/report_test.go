@@ -80,6 +80,60 @@ func TestMarkdownNoRegression(t *testing.T) {
 	}
 }
 
+// TestMarkdownVerdicts: the verdict line says inconclusive, never "no
+// regression", when a side has too few runs, and names what was not judged
+// when the rest was.
+func TestMarkdownVerdicts(t *testing.T) {
+	oneRun := func(label string, slot int, scale float64) Set {
+		return sideOf(t, label, 1, slot, spec{draw: 1 + uint64(slot), scale: scale, intervals: 30, perInterval: 600})
+	}
+	partial := sideOf(t, "new", 4, 1, spec{draw: 11, intervals: 10, perInterval: 600})
+	partial.Results[0].Latency, partial.Results[1].Latency = nil, nil
+	tests := []struct {
+		name      string
+		base, new Set
+		want      []string
+		not       []string
+	}{{
+		name: "one run a side, 20% slower",
+		base: oneRun("base", 0, 1), new: oneRun("new", 1, 1.2),
+		want: []string{
+			"⚠️ **inconclusive**: 1 run in base and 1 run in new: a verdict needs at least 4 runs a side",
+			"Per interval (weak evidence), worse: `delivery.p50`, `delivery.p90`, `delivery.p99`\n",
+			"| ⚠️ inconclusive, suggests regression (intervals of fewer than 4 runs a side) |",
+			"± ∞ (1 run) |",
+			"| ⚠️ inconclusive (1 base and 1 new runs; ≥4 a side needed) |",
+		},
+		not: []string{"no regression", "❌"},
+	}, {
+		name: "four runs a side, delivery in two new runs",
+		base: sideOf(t, "base", 4, 0, spec{draw: 1, intervals: 10, perInterval: 600}), new: partial,
+		want: []string{
+			"✅ **no regression**; 3 metrics not judged (too few samples): `delivery.p50`, `delivery.p90`, `delivery.p99`\n",
+		},
+		not: []string{"inconclusive**"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := mustCompare(t, tt.base, tt.new).Markdown(&b); err != nil {
+				t.Fatal(err)
+			}
+			md := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(md, strings.ReplaceAll(w, `\n`, "\n")) {
+					t.Errorf("Markdown lacks %q:\n%s", w, md)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(md, w) {
+					t.Errorf("Markdown has %q:\n%s", w, md)
+				}
+			}
+		})
+	}
+}
+
 func TestJSONRoundTrip(t *testing.T) {
 	for _, rep := range []*Report{
 		regressionReport(t),
