@@ -94,6 +94,11 @@ type Options struct {
 	// below what a load generator's timers resolve and never fails a
 	// build. DefaultOptions sets 0.1; 0 disables the floor.
 	MinAbsMs float64
+	// AllowMixed lets a bench sim result be compared with a run on real
+	// connections, which Compare otherwise refuses (ErrMixed); the report
+	// then says so in Mixed. For checking the simulator against the
+	// server, not for judging a build.
+	AllowMixed bool
 }
 
 // DefaultOptions returns the options of bench compare without flags: the
@@ -126,6 +131,12 @@ type Report struct {
 	Regressions  int `json:"regressions"`
 	Improvements int `json:"improvements"`
 	Inconclusive int `json:"inconclusive"`
+	// Mixed says how the two sides, or the runs within a side, are of
+	// different kinds: sim against run (with Options.AllowMixed),
+	// transports, machines, servers. A verdict over such sides is about
+	// that difference as much as about the build; the Markdown puts it
+	// right under the verdict.
+	Mixed []string `json:"mixed,omitempty"`
 	// Warnings are what a reader should know before trusting the verdict:
 	// invalid runs, differing seeds, weak samples.
 	Warnings []string `json:"warnings,omitempty"`
@@ -205,10 +216,11 @@ type Stat struct {
 func (r *Report) Regressed() bool { return r.Verdict == VerdictRegression }
 
 // Compare compares new against base and judges every metric both sides
-// recorded. It refuses sides of different scenarios (ErrScenario), an empty
+// recorded. It refuses sides of different scenarios (ErrScenario), a
+// simulation against a run unless Options.AllowMixed (ErrMixed), an empty
 // side (ErrEmpty), results that are not whole runs (ErrNotRun) and options
-// out of range (ErrOptions); everything else that weakens the verdict is a
-// warning in the report.
+// out of range (ErrOptions); other differences of kind are in the report's
+// Mixed, and everything else that weakens the verdict is a warning.
 func Compare(base, new Set, opt Options) (*Report, error) {
 	opt, err := opt.complete()
 	if err != nil {
@@ -239,6 +251,9 @@ func Compare(base, new Set, opt Options) (*Report, error) {
 		},
 		warned: map[string]bool{},
 		used:   map[string]bool{},
+	}
+	if err := c.checkKinds(); err != nil {
+		return nil, err
 	}
 	c.checkRuns()
 	c.latencyRows()
@@ -401,6 +416,111 @@ func (c *comparer) checkRuns() {
 		(b.End.Before(n.Start) || n.End.Before(b.Start)) {
 		c.warn("base and new runs do not overlap in time (base %s, new %s): drift of the machine between them shows as a difference; interleave base and new runs",
 			span(b), span(n))
+	}
+}
+
+// checkKinds refuses a simulation compared with a run, unless AllowMixed,
+// and lists in Mixed the other ways the runs are of different kinds.
+func (c *comparer) checkKinds() error {
+	if msg, ok := c.differ("kinds", mode); ok {
+		msg += ": a simulation's latencies are virtual time, with no network and no server process, " +
+			"so every row differs by construction"
+		if !c.opt.AllowMixed {
+			return fmt.Errorf("%w: %s; compare like with like", ErrMixed, msg)
+		}
+		c.rep.Mixed = append(c.rep.Mixed, msg+"; the verdict is about the mode, not the build")
+	}
+	if msg, ok := c.differ("transports", func(r *reports.Result) string { return r.Transport }); ok {
+		c.rep.Mixed = append(c.rep.Mixed, msg+": the verdict compares designs, not builds")
+	}
+	if msg, ok := c.differ("servers", server); ok {
+		c.rep.Mixed = append(c.rep.Mixed, msg+": network and server placement differ, not only the build")
+	}
+	c.checkHosts()
+	return nil
+}
+
+// mode says how r was measured: by bench sim in virtual time, or by bench
+// run on real connections.
+func mode(r *reports.Result) string {
+	if r.Sim != nil {
+		return "bench sim (virtual time)"
+	}
+	return "bench run (real connections)"
+}
+
+// server says which server r measured: the embedded refserver (whatever
+// its port), the --target address, or "" for a simulation, which has none.
+func server(r *reports.Result) string {
+	switch {
+	case r.Sim != nil:
+		return ""
+	case strings.HasPrefix(r.Target, "embedded"):
+		return "embedded refserver"
+	}
+	return r.Target
+}
+
+// differ says how the runs' values of get differ, between the sides or
+// within one: "transports differ: base tcp, new http long polling". An
+// empty value is unknown (a result older than the field) and not compared.
+func (c *comparer) differ(what string, get func(*reports.Result) string) (string, bool) {
+	values := func(set Set) []string {
+		var v []string
+		for _, r := range set.Results {
+			if x := get(r); x != "" && !slices.Contains(v, x) {
+				v = append(v, x)
+			}
+		}
+		slices.Sort(v)
+		return v
+	}
+	b, n := values(c.base), values(c.new)
+	if len(b) == 0 || len(n) == 0 || len(b) == 1 && len(n) == 1 && b[0] == n[0] {
+		return "", false
+	}
+	return fmt.Sprintf("%s differ: base %s, new %s", what, strings.Join(b, " and "), strings.Join(n, " and ")), true
+}
+
+// checkHosts lists in Mixed how the machines of the runs differ, and warns
+// when only one side says which machine it ran on.
+func (c *comparer) checkHosts() {
+	first := func(set Set) (*reports.Host, int) {
+		for i, r := range set.Results {
+			if r.Host != nil {
+				return r.Host, i
+			}
+		}
+		return nil, 0
+	}
+	bh, bi := first(c.base)
+	nh, _ := first(c.new)
+	switch {
+	case bh == nil && nh == nil:
+		return
+	case bh == nil || nh == nil:
+		none := "base"
+		if nh == nil {
+			none = "new"
+		}
+		c.warn("the %s runs do not say which machine they ran on (results older than the host field): "+
+			"a difference of machines would not show", none)
+		return
+	}
+	seen := map[string]bool{}
+	for _, side := range []struct {
+		name string
+		set  Set
+	}{{"base", c.base}, {"new", c.new}} {
+		for i, r := range side.set.Results {
+			d := bh.Differs(r.Host)
+			if len(d) == 0 || seen[strings.Join(d, "; ")] {
+				continue
+			}
+			seen[strings.Join(d, "; ")] = true
+			c.rep.Mixed = append(c.rep.Mixed, fmt.Sprintf("machines differ: %s against %s: %s; "+
+				"the verdict compares machines, not only builds", resultName(c.base, "base", bi), resultName(side.set, side.name, i), strings.Join(d, ", ")))
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
 package compare
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/swarmdesk/swarmdesk/reports"
 )
 
 // rowOf returns the row of key, failing the test when there is none.
@@ -480,6 +483,128 @@ func TestCompareErrors(t *testing.T) {
 			_, err := Compare(tt.base, tt.new, tt.opt)
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
 				t.Errorf("error %v, want %v with %q", err, tt.want, tt.text)
+			}
+		})
+	}
+}
+
+// TestCompareKinds: a simulation against a run is refused unless allowed,
+// and then said loudly; other differences of kind (transport, machine,
+// server) are listed in Mixed; values a result does not record (older
+// results) are not differences.
+func TestCompareKinds(t *testing.T) {
+	twoCPU := &reports.Host{Name: "a", OS: "linux", Arch: "amd64", CPUs: 2, CPUModel: "EPYC", GoVersion: "go1.25"}
+	sameKind := *twoCPU
+	sameKind.Name = "b" // another runner of the same kind
+	fourCPU := *twoCPU
+	fourCPU.CPUs = 4
+	side := func(label string, slot int, edit func(r *reports.Result)) Set {
+		s := sideOf(t, label, 4, slot, spec{draw: 1 + uint64(slot), intervals: 2, perInterval: 300})
+		for _, r := range s.Results {
+			edit(r)
+		}
+		return s
+	}
+	sim := func(r *reports.Result) { r.Sim, r.Target = &reports.Sim{SimulatedS: 2}, "desk core, virtual time" }
+	real := func(r *reports.Result) { r.Transport, r.Host = "tcp", twoCPU }
+	allow := DefaultOptions()
+	allow.AllowMixed = true
+	tests := []struct {
+		name      string
+		base, new Set
+		opt       Options
+		// err, when set, is the error wanted, with text in it.
+		err  error
+		text string
+		// mixed are parts of Mixed, one each, in order; warning is part of
+		// a warning.
+		mixed   []string
+		warning string
+	}{{
+		name: "sim against run: refused",
+		base: side("base", 0, sim), new: side("new", 1, real),
+		err:  ErrMixed,
+		text: "kinds differ: base bench sim (virtual time), new bench run (real connections)",
+	}, {
+		name: "a side mixing sim and run: refused",
+		base: side("base", 0, real),
+		new: func() Set {
+			s := side("new", 1, real)
+			sim(s.Results[2])
+			return s
+		}(),
+		err:  ErrMixed,
+		text: "new bench run (real connections) and bench sim (virtual time)",
+	}, {
+		name: "sim against run, allowed: said first",
+		base: side("base", 0, sim), new: side("new", 1, real), opt: allow,
+		mixed: []string{"kinds differ: base bench sim (virtual time), new bench run (real connections)"},
+	}, {
+		name: "sim against sim: alike",
+		base: side("base", 0, sim), new: side("new", 1, sim),
+	}, {
+		name: "run against run on one machine: alike",
+		base: side("base", 0, real), new: side("new", 1, func(r *reports.Result) { real(r); r.Host = &sameKind }),
+	}, {
+		name:  "transports differ",
+		base:  side("base", 0, real),
+		new:   side("new", 1, func(r *reports.Result) { real(r); r.Transport = "http long polling" }),
+		mixed: []string{"transports differ: base tcp, new http long polling: the verdict compares designs"},
+	}, {
+		name: "a transport unknown on one side (an older result): not a difference",
+		base: side("base", 0, func(r *reports.Result) {}), new: side("new", 1, real),
+		warning: "the base runs do not say which machine they ran on",
+	}, {
+		name:  "machines differ",
+		base:  side("base", 0, real),
+		new:   side("new", 1, func(r *reports.Result) { real(r); r.Host = &fourCPU }),
+		mixed: []string{"machines differ: base run 1 against new run 1: cpus 2 against 4"},
+	}, {
+		name: "machines differ within a side, and servers",
+		base: side("base", 0, real),
+		new: func() Set {
+			s := side("new", 1, func(r *reports.Result) { real(r); r.Target = "10.0.0.7:7400" })
+			s.Results[3].Host = &fourCPU
+			return s
+		}(),
+		mixed: []string{
+			"servers differ: base embedded refserver, new 10.0.0.7:7400",
+			"machines differ: base run 1 against new run 4: cpus 2 against 4",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := tt.opt
+			if opt.Alpha == 0 {
+				opt = DefaultOptions()
+			}
+			rep, err := Compare(tt.base, tt.new, opt)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) || !strings.Contains(err.Error(), tt.text) {
+					t.Fatalf("error %v, want %v with %q", err, tt.err, tt.text)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Mixed) != len(tt.mixed) {
+				t.Fatalf("mixed %q, want %d parts: %q", rep.Mixed, len(tt.mixed), tt.mixed)
+			}
+			for i, want := range tt.mixed {
+				if !strings.Contains(rep.Mixed[i], want) {
+					t.Errorf("mixed[%d] = %q, want it to say %q", i, rep.Mixed[i], want)
+				}
+			}
+			if tt.warning != "" && !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, tt.warning) }) {
+				t.Errorf("no warning with %q in %q", tt.warning, rep.Warnings)
+			}
+			var md bytes.Buffer
+			if err := rep.Markdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if loud := strings.Contains(md.String(), "**The two sides are not alike**"); loud != (len(tt.mixed) > 0) {
+				t.Errorf("Markdown says the sides are not alike: %v, want %v:\n%s", loud, len(tt.mixed) > 0, md.String())
 			}
 		})
 	}

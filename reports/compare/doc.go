@@ -64,6 +64,20 @@
 // question (bad usage, unreadable results): a CI gate that runs too few
 // runs fails loudly instead of passing on no evidence.
 //
+// # Sides of different kinds
+//
+// Compare refuses sides of different scenarios (ErrScenario), and a bench
+// sim result against a run on real connections, or a side mixing them
+// (ErrMixed), unless Options.AllowMixed: a simulation's latencies are in
+// virtual time with no network latency and no server process, so every row
+// would differ by construction and the verdict would describe the mode, not
+// the build. Sides of different transports (tcp against HTTP polling),
+// machines (reports.Host.Differs) or servers (the embedded refserver
+// against a --target) are compared, since comparing designs and machines
+// is a question people ask, but Report.Mixed says how they differ, and the
+// Markdown puts it under the verdict: the verdict then answers that
+// question, not whether a build regressed.
+//
 // # Thresholds
 //
 // A threshold is a minimum relevant relative change, keyed by row

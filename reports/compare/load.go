@@ -22,6 +22,10 @@ var (
 	// ErrNotRun marks a result that is not one whole run: a --find-max
 	// search or one shard of a split run.
 	ErrNotRun = errors.New("compare: not the result of one whole run")
+	// ErrMixed marks sides of different kinds that Compare refuses without
+	// Options.AllowMixed: a bench sim result (virtual time) against a run on
+	// real connections, or a side holding both.
+	ErrMixed = errors.New("compare: sides of different kinds")
 	// ErrThreshold marks a threshold that does not parse.
 	ErrThreshold = errors.New("compare: bad threshold")
 	// ErrOptions marks Options out of range.

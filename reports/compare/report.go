@@ -66,6 +66,13 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	p("## bench compare: %s\n\n", oneLine(r.Base.Scenario))
 	p("%s\n\n", r.verdictLine())
+	if len(r.Mixed) > 0 {
+		p("> ⚠️ **The two sides are not alike**: read the verdict as a comparison of these too.\n")
+		for _, m := range r.Mixed {
+			p("> - %s\n", oneLine(m))
+		}
+		p("\n")
+	}
 	p("- base: %s\n", side(r.Base))
 	p("- new: %s\n\n", side(r.New))
 	p("Medians with %s%% confidence intervals; Mann–Whitney U test, α = %g (~: no difference beyond noise); "+
