@@ -19,14 +19,18 @@ Compares the results of NEW with those of BASE, metric by metric, and says
 which changes are beyond noise: the median of each side with its 95%
 confidence interval, and a Mann–Whitney U test at --alpha, as benchstat
 judges. BASE and NEW are each a result file, a run directory, or a
-directory of repeated runs (run-1/result.json, ...). With at least 4 runs a
-side, each run is one sample; with fewer, the runs' one-second intervals
-are. A significant change smaller than the metric's threshold (--min-change,
-or --threshold/--thresholds per metric), or than --min-abs, is reported
-and not failed.
+directory of repeated runs (run-1/result.json, ...). A verdict needs at
+least 4 runs a side, each run one sample; with fewer, the verdict is
+inconclusive (unless a count such as lost messages regressed), and the
+runs' one-second intervals only suggest what changed. A significant change
+smaller than the metric's threshold (--min-change, or
+--threshold/--thresholds per metric), or than --min-abs, is reported and
+not failed. A bench sim result is not compared with a bench run result
+unless --allow-mixed; different transports or machines are compared, and
+said first.
 
-Exit status: 0 no regression, 1 a regression, 2 bad usage or unreadable
-results.
+Exit status: 0 no regression, 1 a regression, 2 inconclusive (too few
+runs), bad usage or unreadable results.
 
 flags:
 `
@@ -56,6 +60,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	minChange := fs.String("min-change", "5%", "the minimum relevant change of metrics without a threshold of their own")
 	minAbs := fs.Duration("min-abs", time.Duration(opt.MinAbsMs*float64(time.Millisecond)), "the smallest absolute latency change that can fail (0 for none)")
 	fs.Float64Var(&opt.Alpha, "alpha", opt.Alpha, "significance level of the Mann–Whitney U test")
+	fs.BoolVar(&opt.AllowMixed, "allow-mixed", false, "compare a bench sim result with a bench run result (to check the simulator, not a build)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0, nil
@@ -100,6 +105,9 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return 2, fmt.Errorf("compare: new: %w", err)
 	}
 	rep, err := compare.Compare(base, next, opt)
+	if errors.Is(err, compare.ErrMixed) {
+		return 2, fmt.Errorf("compare: %w (--allow-mixed compares them anyway)", err)
+	}
 	if err != nil {
 		return 2, fmt.Errorf("compare: %w", err)
 	}
@@ -121,8 +129,17 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return 2, fmt.Errorf("compare: write %s: %w", o.path, err)
 		}
 	}
-	if rep.Regressed() {
+	// Said on stderr too: the verdict on stdout often goes to a file.
+	for _, m := range rep.Mixed {
+		fmt.Fprintf(stderr, "bench compare: warning: %s\n", m)
+	}
+	switch rep.Verdict {
+	case compare.VerdictRegression:
 		return 1, fmt.Errorf("compare: %d regression(s) beyond noise", rep.Regressions)
+	case compare.VerdictInconclusive:
+		// Not 0: a gate that ran too few runs must not pass as if it had
+		// found no regression.
+		return 2, fmt.Errorf("compare: inconclusive: %s", rep.Reason)
 	}
 	return 0, nil
 }
