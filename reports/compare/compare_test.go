@@ -568,9 +568,22 @@ func TestCompareKinds(t *testing.T) {
 			return s
 		}(),
 		mixed: []string{
-			"servers differ: base embedded refserver, new 10.0.0.7:7400",
+			"servers differ: base embedded refserver, new 10.0.0.7",
 			"machines differ: base run 1 against new run 4: cpus 2 against 4",
 		},
+	}, {
+		name: "servers on loopback at other ports: alike",
+		base: side("base", 0, func(r *reports.Result) { real(r); r.Target = "127.0.0.1:42231" }),
+		new:  side("new", 1, func(r *reports.Result) { real(r); r.Target = "http://localhost:34707/poll" }),
+	}, {
+		name:  "embedded servers of other designs",
+		base:  side("base", 0, func(r *reports.Result) { real(r); r.Target = "embedded refserver (gnet) 127.0.0.1:41000" }),
+		new:   side("new", 1, func(r *reports.Result) { real(r); r.Target = "embedded refserver (netstd) 127.0.0.1:41002" }),
+		mixed: []string{"server designs differ: base gnet, new netstd: the verdict compares designs"},
+	}, {
+		name: "an embedded server of a design against one that does not say (an older result): alike",
+		base: side("base", 0, func(r *reports.Result) { real(r); r.Target = "embedded refserver 127.0.0.1:39211" }),
+		new:  side("new", 1, func(r *reports.Result) { real(r); r.Target = "embedded refserver (gnet) 127.0.0.1:41002" }),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
