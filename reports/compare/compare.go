@@ -559,8 +559,8 @@ func (c *comparer) checkHosts() {
 // scenario time past which counts and CPU seconds are warned of as not
 // comparable: runs of one scenario file differ by a few seconds of drain
 // under load (two runs of a 120s scenario under -race played 2m27s and
-// 2m28s, more than 1% apart),
-// while a --duration override differs by far more.
+// 2m28s, more than 1% apart), while a --duration override differs by far
+// more.
 const durationTolerance = 0.05
 
 // durations returns the scenario time each of set's runs played, in
