@@ -106,7 +106,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	rep, err := compare.Compare(base, next, opt)
 	if errors.Is(err, compare.ErrMixed) {
-		return 2, fmt.Errorf("compare: %w (--allow-mixed compares them anyway)", err)
+		return 2, fmt.Errorf("%w (--allow-mixed compares them anyway)", err)
 	}
 	if err != nil {
 		return 2, fmt.Errorf("compare: %w", err)

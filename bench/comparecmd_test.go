@@ -68,7 +68,7 @@ func TestCompareVerdicts(t *testing.T) {
 		name: "a simulation against a run: refused",
 		args: []string{base, side("sim", 4, sim)},
 		code: 2,
-		err:  "kinds differ: base bench run (real connections), new bench sim (virtual time)",
+		err:  "compare: sides of different kinds: base bench run (real connections), new bench sim (virtual time)",
 	}, {
 		name:   "a simulation against a run, allowed: said on stderr and under the verdict",
 		args:   []string{base, filepath.Join(dir, "sim"), "--allow-mixed"},

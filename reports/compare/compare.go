@@ -424,13 +424,13 @@ func (c *comparer) checkRuns() {
 // checkKinds refuses a simulation compared with a run, unless AllowMixed,
 // and lists in Mixed the other ways the runs are of different kinds.
 func (c *comparer) checkKinds() error {
-	if msg, ok := c.differ("kinds", mode); ok {
-		msg += ": a simulation's latencies are virtual time, with no network and no server process, " +
+	if sides, ok := c.differ("", mode); ok {
+		why := ": a simulation's latencies are virtual time, with no network and no server process, " +
 			"so every row differs by construction"
 		if !c.opt.AllowMixed {
-			return fmt.Errorf("%w: %s; compare like with like", ErrMixed, msg)
+			return fmt.Errorf("%w: %s%s; compare like with like", ErrMixed, sides, why)
 		}
-		c.rep.Mixed = append(c.rep.Mixed, msg+"; the verdict is about the mode, not the build")
+		c.rep.Mixed = append(c.rep.Mixed, "kinds differ: "+sides+why+"; the verdict is about the mode, not the build")
 	}
 	if msg, ok := c.differ("transports", func(r *reports.Result) string { return r.Transport }); ok {
 		c.rep.Mixed = append(c.rep.Mixed, msg+": the verdict compares designs, not builds")
@@ -493,8 +493,9 @@ func design(r *reports.Result) string {
 }
 
 // differ says how the runs' values of get differ, between the sides or
-// within one: "transports differ: base tcp, new http long polling". An
-// empty value is unknown (a result older than the field) and not compared.
+// within one: "transports differ: base tcp, new http long polling", or
+// without what, "base tcp, new http long polling". An empty value is
+// unknown (a result older than the field) and not compared.
 func (c *comparer) differ(what string, get func(*reports.Result) string) (string, bool) {
 	values := func(set Set) []string {
 		var v []string
@@ -510,7 +511,11 @@ func (c *comparer) differ(what string, get func(*reports.Result) string) (string
 	if len(b) == 0 || len(n) == 0 || len(b) == 1 && len(n) == 1 && b[0] == n[0] {
 		return "", false
 	}
-	return fmt.Sprintf("%s differ: base %s, new %s", what, strings.Join(b, " and "), strings.Join(n, " and ")), true
+	sides := fmt.Sprintf("base %s, new %s", strings.Join(b, " and "), strings.Join(n, " and "))
+	if what == "" {
+		return sides, true
+	}
+	return what + " differ: " + sides, true
 }
 
 // checkHosts lists in Mixed how the machines of the runs differ, and warns

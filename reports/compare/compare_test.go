@@ -524,7 +524,7 @@ func TestCompareKinds(t *testing.T) {
 		name: "sim against run: refused",
 		base: side("base", 0, sim), new: side("new", 1, real),
 		err:  ErrMixed,
-		text: "kinds differ: base bench sim (virtual time), new bench run (real connections)",
+		text: "compare: sides of different kinds: base bench sim (virtual time), new bench run (real connections): a simulation",
 	}, {
 		name: "a side mixing sim and run: refused",
 		base: side("base", 0, real),
