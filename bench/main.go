@@ -35,7 +35,7 @@ commands:
   sim [scenario]   play a scenario in virtual time against the desk core
   plan [scenario]  agents, chats per agent and server nodes for a forecast
   report RESULT... render results as an HTML page with charts, or Markdown
-  compare BASE NEW compare results; exit 1 on a regression beyond noise
+  compare BASE NEW compare results; exit 1 on a regression, 2 if inconclusive
   conform          check a server against the protocol (PROTOCOL.md) before benchmarking it
   merge            merge the shards of a split run        (not implemented yet)
 

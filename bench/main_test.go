@@ -46,17 +46,18 @@ func TestReportCmd(t *testing.T) {
 	}
 }
 
-// TestCompareCmd: a result compared with itself is no regression (exit
-// 0), and the verdict is written where asked; bad usage exits 2.
+// TestCompareCmd: a result compared with itself, one run a side, is
+// inconclusive (exit 2), and the verdict is written where asked all the
+// same; bad usage exits 2. TestCompareVerdicts has the other verdicts.
 func TestCompareCmd(t *testing.T) {
 	dir := t.TempDir()
 	md, js := filepath.Join(dir, "v.md"), filepath.Join(dir, "v.json")
 	var stdout, stderr bytes.Buffer
 	code, err := run([]string{"compare", smokeResult, smokeResult, "--md", md, "--json", js, "--threshold", "delivery.p99=10%"}, &stdout, &stderr)
-	if code != 0 || err != nil {
-		t.Fatalf("compare: exit %d, %v\n%s", code, err, stdout.String())
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "inconclusive") {
+		t.Fatalf("compare: exit %d, %v; want 2, inconclusive\n%s", code, err, stdout.String())
 	}
-	if !strings.Contains(stdout.String(), "no regression") {
+	if !strings.Contains(stdout.String(), "**inconclusive**") {
 		t.Errorf("verdict:\n%s", stdout.String())
 	}
 	for _, p := range []string{md, js} {

@@ -2,7 +2,8 @@
 # The CI regression benchmark: plays the standard short suite RUNS times
 # and compares it with a baseline, writing a Markdown verdict (and, under
 # GitHub Actions, the job summary). Exit status is bench compare's: 0 no
-# regression beyond noise, 1 a regression, 2 a setup failure.
+# regression beyond noise, 1 a regression, 2 a setup failure or an
+# inconclusive comparison (RUNS under 4).
 #
 #   tools/bench-ci.sh                  compare with the baseline in tools/ci/baseline
 #   BASE=origin/main tools/bench-ci.sh build BASE too, and interleave its runs
@@ -82,7 +83,7 @@ for sc in $SUITE; do
   c=0
   bin/bench compare "$base_dir" "$OUT/new/$sc" --thresholds "$THRESHOLDS" \
     --json "$OUT/$sc-verdict.json" >> "$OUT/verdict.md" || c=$?
-  [ "$c" -ge 2 ] && exit "$c"
+  if [ "$c" -ge 2 ]; then cat "$OUT/verdict.md"; exit "$c"; fi
   [ "$c" -eq 1 ] && rc=1
 done
 cat "$OUT/verdict.md"
