@@ -189,7 +189,7 @@ p.note{color:#57606a;margin:4px 0 10px}
 .block{max-width:100%}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;margin:4px 0 12px;font-size:13px}
-th,td{border:1px solid #d0d0d0;padding:3px 8px;text-align:left;vertical-align:top}
+th,td{border:1px solid #d0d0d0;padding:3px 8px;text-align:left;vertical-align:top;max-width:22em}
 th{background:#f2f2f2;font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .pass{color:#1a7f37;font-weight:600}
