@@ -38,12 +38,14 @@ func chromium(t *testing.T) string {
 }
 
 // TestReportInBrowser renders the smoke result's report, loads it in
-// headless Chromium offline, takes a screenshot and finds every chart in
-// it by its frame: the screenshot must hold as many frames as the report
-// has charts, each enclosing an image of the chart's size with its data
-// drawn in colour (axes and text are grey; a broken or blank image leaves
-// no colour). A control page whose first image is corrupted must fail
-// that check for that chart alone, so the check can fail.
+// headless Chromium offline, 1200 pixels wide, takes a screenshot and finds
+// every chart in it by its frame: the screenshot must hold as many frames
+// as the report has charts, in page order, each holding an image of the
+// chart's proportions with its data drawn in colour (axes and text are
+// grey; a broken or blank image leaves no colour). The charts stand two
+// side by side, a row holding charts of one group only. A control page
+// whose first image is corrupted must fail that check for that chart
+// alone, so the check can fail.
 func TestReportInBrowser(t *testing.T) {
 	bin := chromium(t)
 	res, err := reports.ReadFile(filepath.Join("testdata", "smoke.json"))
@@ -60,11 +62,29 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	drawn := screenshotCharts(t, bin, page.Bytes(), charts)
+	frames, drawn := screenshotCharts(t, bin, page.Bytes(), charts)
 	for i, ok := range drawn {
 		if !ok {
 			t.Errorf("chart %s is not drawn", charts[i].Name)
 		}
+	}
+	// Side by side: frames on one row share their top, and hold charts
+	// of the same group.
+	pairs := 0
+	for i := 1; i < len(frames); i++ {
+		if frames[i].Min.Y != frames[i-1].Min.Y {
+			continue
+		}
+		pairs++
+		if frames[i].Min.X <= frames[i-1].Max.X {
+			t.Errorf("charts %s and %s overlap: %v, %v", charts[i-1].Name, charts[i].Name, frames[i-1], frames[i])
+		}
+		if charts[i].Group != charts[i-1].Group {
+			t.Errorf("charts %s (%s) and %s (%s) share a row across groups", charts[i-1].Name, charts[i-1].Group, charts[i].Name, charts[i].Group)
+		}
+	}
+	if pairs < len(charts)/3 {
+		t.Errorf("%d pairs of charts side by side among %d charts: want two columns", pairs, len(charts))
 	}
 
 	// The control: the first chart's image replaced by bytes that are no
@@ -76,7 +96,7 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	j := i + len(first) + bytes.IndexByte(page.Bytes()[i+len(first):], '"')
 	broken := append(append(append([]byte(nil), page.Bytes()[:i+len(first)]...), "AAAA"...), page.Bytes()[j:]...)
-	drawn = screenshotCharts(t, bin, broken, charts)
+	_, drawn = screenshotCharts(t, bin, broken, charts)
 	if drawn[0] {
 		t.Error("control: a chart whose image is broken was judged drawn")
 	}
@@ -87,18 +107,20 @@ func TestReportInBrowser(t *testing.T) {
 	}
 }
 
-// screenshotCharts loads page in Chromium, screenshots it, finds the chart
-// frames and reports, for each chart, whether its image is drawn. It fails
-// the test unless there is exactly one frame per chart, each large enough
-// for its image.
-func screenshotCharts(t *testing.T, bin string, page []byte, charts []render.Chart) []bool {
+// screenshotCharts loads page in Chromium, 1200 pixels wide, screenshots
+// it, finds the chart frames and returns them, top to bottom and left to
+// right, and for each chart whether its image is drawn: its frame is at
+// least 400 pixels wide and tall enough for the image at that width, and
+// holds at least 200 pixels in colour. It fails the test unless there is
+// exactly one frame per chart.
+func screenshotCharts(t *testing.T, bin string, page []byte, charts []render.Chart) ([]image.Rectangle, []bool) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(path, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Tall enough for every chart and the tables above them.
+	// Tall enough for every chart, one per row, and the tables above them.
 	height := 3000
 	for _, c := range charts {
 		height += c.Height + 120
@@ -135,18 +157,15 @@ func screenshotCharts(t *testing.T, bin string, page []byte, charts []render.Cha
 	drawn := make([]bool, len(charts))
 	for i, fr := range frames {
 		c := charts[i]
-		if fr.Dx() < c.Width || fr.Dy() < c.Height {
-			t.Fatalf("chart %s: frame %v smaller than its %dx%d image", c.Name, fr, c.Width, c.Height)
-		}
-		// The image: centred across the frame, at its top below the
-		// border and padding (the caption is under it).
-		x0 := fr.Min.X + (fr.Dx()-c.Width)/2
-		inner := image.Rect(x0, fr.Min.Y+3, x0+c.Width, fr.Min.Y+3+c.Height+16).Intersect(fr)
+		// The image fills the frame's width, less border and padding, at
+		// the chart's proportions.
+		inner := fr.Inset(1)
 		n := colourPixels(img, inner)
 		t.Logf("chart %-24s frame %v: %d pixels in colour", c.Name, fr, n)
-		drawn[i] = n >= 200
+		fits := fr.Dx() >= 400 && fr.Dy() >= (fr.Dx()-30)*c.Height/c.Width
+		drawn[i] = fits && n >= 200
 	}
-	return drawn
+	return frames, drawn
 }
 
 // findFrames returns the bounding boxes of the connected regions of pixels

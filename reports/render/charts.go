@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,10 +19,11 @@ import (
 )
 
 const (
-	// chartWidth and chartHeight are a chart's size in CSS pixels, which
-	// the SVG draws as points: fonts and lines sized in points then have
-	// that size in CSS pixels.
-	chartWidth, chartHeight = 900, 360
+	// chartWidth and plotHeight are the size of a chart's plot, without its
+	// legend, in CSS pixels, which the SVG draws as points: fonts and lines
+	// sized in points then have that size in CSS pixels. Two charts stand
+	// side by side on a wide screen.
+	chartWidth, plotHeight = 640, 300
 	// spectrumSteps is the number of percentiles computed per decade of
 	// 1/(1-p) on a spectrum chart.
 	spectrumSteps = 50
@@ -53,16 +55,50 @@ var dashes = [][]vg.Length{
 	{vg.Points(1.5), vg.Points(3)},
 }
 
+// ChartGroup is a group of related charts, shown together under one
+// heading.
+type ChartGroup struct {
+	// ID is the group's stable id ("latency"), the anchor of its heading.
+	ID string
+	// Title is the group's heading.
+	Title string
+	// Note says in a sentence how to read the group's charts.
+	Note string
+}
+
+// ChartGroups are the groups of the report's charts, in page order: every
+// Chart's Group is one of their IDs.
+var ChartGroups = []ChartGroup{
+	{"latency", "Latency of messages and connections",
+		"Corrected latency (from when the action was meant to start) solid, raw (from when it started) dashed; a log axis when the runs are more than 10× apart."},
+	{"traffic", "Throughput and connections", "Per interval, against scenario time."},
+	{"waits", "Waiting for people: queue, replies and sessions",
+		"Human-scale latencies, in scenario time: how long customers wait for an agent, a reply, the end of their conversation."},
+	{"agents", "Agents", "How many chats agents carried at once, and what it did to their replies."},
+	{"errors", "Errors", "Errors per interval, against scenario time."},
+}
+
+// humanMetrics are the latencies that measure people, not the network, in
+// scenario time (bench/scenario marks them ScenarioTime): their charts
+// stand in the "waits" group, apart from the network's milliseconds.
+var humanMetrics = []string{"queue_wait", "first_reply", "agent_reply", "session"}
+
 // chartSpec is a chart's data and labels, before it is drawn.
 type chartSpec struct {
 	name, title    string
+	group          string
 	xLabel, yLabel string
-	// xTicks, when set, replaces the default ticks of the x axis.
-	xTicks plot.Ticker
+	// xTicks and yTicks, when set, replace the default ticks of an axis.
+	xTicks, yTicks plot.Ticker
 	// xMin and xMax fix the x range when xMax > xMin.
 	xMin, xMax float64
-	lines      []lineSpec
-	bars       []barSpec
+	// yLog says the y values are the log10s of what they show, drawn
+	// from yMin; otherwise the y axis starts at zero. (gonum's own log
+	// scale misplaces a long axis label, shrinking the plot.)
+	yLog  bool
+	yMin  float64
+	lines []lineSpec
+	bars  []barSpec
 }
 
 // lineSpec is one line of a chart.
@@ -131,29 +167,41 @@ func Charts(runs []Run) ([]Chart, error) {
 	}
 	charts := make([]Chart, 0, len(specs))
 	for i := range specs {
-		img, err := drawSVG(&specs[i])
+		img, height, err := drawSVG(&specs[i])
 		if err != nil {
 			return nil, fmt.Errorf("render chart %s: %w", specs[i].name, err)
 		}
 		charts = append(charts, Chart{
-			Name: specs[i].name, Title: specs[i].title,
+			Name: specs[i].name, Title: specs[i].title, Group: specs[i].group,
 			Image: img, MIME: "image/svg+xml",
-			Width: chartWidth, Height: chartHeight,
+			Width: chartWidth, Height: height,
 		})
 	}
 	return charts, nil
 }
 
-// chartSpecs builds the data of every chart, in page order.
+// chartSpecs builds the data of every chart, in page order: group by
+// group, in the order of ChartGroups.
 func chartSpecs(runs []run) ([]chartSpec, error) {
 	var specs []chartSpec
-	for _, metric := range latencyMetrics(runs) {
+	// Latency of messages and connections.
+	if hasIntervalLatency(runs, "delivery", "ack") {
+		s := seriesSpec(runs, "latency-over-time", "Latency p99 per interval", "", []seriesOf{
+			{"delivery p99", intervalP("delivery", 99)},
+			{"ack p99", intervalP("ack", 99)},
+		})
+		latencyAxis(&s, "latency p99", farApart(runs, "delivery", "ack"))
+		specs = append(specs, s)
+	}
+	network, human := splitHuman(latencyMetrics(runs))
+	for _, metric := range network {
 		s, err := spectrumSpec(runs, metric)
 		if err != nil {
 			return nil, fmt.Errorf("render chart spectrum-%s: %w", metric, err)
 		}
 		specs = append(specs, s)
 	}
+	// Throughput and connections.
 	specs = append(specs,
 		seriesSpec(runs, "throughput", "Throughput over time", "messages or deliveries per second", []seriesOf{
 			{"messages/s", func(p reports.Point) (float64, bool) { return p.MessagesPerS, true }},
@@ -162,32 +210,61 @@ func chartSpecs(runs []run) ([]chartSpec, error) {
 		seriesSpec(runs, "connections", "Connections over time", "connections", []seriesOf{
 			{"connections", func(p reports.Point) (float64, bool) { return float64(p.Connections), true }},
 		}),
-		seriesSpec(runs, "errors", "Errors per interval", "errors in the interval", []seriesOf{
-			{"errors", func(p reports.Point) (float64, bool) { return float64(p.Errors), true }},
-		}),
 	)
-	if hasIntervalLatency(runs, "delivery", "ack") {
-		specs = append(specs, seriesSpec(runs, "latency-over-time", "Latency p99 per interval", "latency p99 (ms)", []seriesOf{
-			{"delivery p99", intervalP("delivery", 99)},
-			{"ack p99", intervalP("ack", 99)},
-		}))
-	}
+	// Waiting for people.
 	specs = append(specs, seriesSpec(runs, "queue", "Queue length over time", "customers waiting for an agent", []seriesOf{
 		{"queue length", func(p reports.Point) (float64, bool) { return float64(p.QueueLength), true }},
 	}))
 	if hasIntervalLatency(runs, "queue_wait") {
-		specs = append(specs, seriesSpec(runs, "queue-wait", "Queue wait per interval", "queue wait (ms)", []seriesOf{
+		s := seriesSpec(runs, "queue-wait", "Queue wait per interval", "", []seriesOf{
 			{"queue wait p50", intervalP("queue_wait", 50)},
 			{"queue wait p90", intervalP("queue_wait", 90)},
-		}))
+		})
+		latencyAxis(&s, "queue wait", farApart(runs, "queue_wait"))
+		specs = append(specs, s)
 	}
+	for _, metric := range human {
+		s, err := spectrumSpec(runs, metric)
+		if err != nil {
+			return nil, fmt.Errorf("render chart spectrum-%s: %w", metric, err)
+		}
+		specs = append(specs, s)
+	}
+	// Agents.
 	if len(concurrencyLevels(runs)) > 0 {
 		specs = append(specs, concurrencySpec(runs))
 	}
 	if len(replyLevels(runs)) > 0 {
 		specs = append(specs, replySpec(runs))
 	}
+	// Errors.
+	specs = append(specs, seriesSpec(runs, "errors", "Errors per interval", "errors in the interval", []seriesOf{
+		{"errors", func(p reports.Point) (float64, bool) { return float64(p.Errors), true }},
+	}))
+	for i := range specs {
+		specs[i].group = chartGroup(specs[i].name)
+	}
 	return specs, nil
+}
+
+// chartGroup is the id of the group a chart belongs to, by its name.
+func chartGroup(name string) string {
+	switch name {
+	case "latency-over-time":
+		return "latency"
+	case "throughput", "connections":
+		return "traffic"
+	case "queue", "queue-wait":
+		return "waits"
+	case "agent-concurrency", "reply-by-concurrency":
+		return "agents"
+	case "errors":
+		return "errors"
+	}
+	if metric, ok := strings.CutPrefix(name, "spectrum-"); ok && slices.Contains(humanMetrics, metric) {
+		return "waits"
+	}
+	return "latency"
 }
 
 // spectrumSpec is the latency percentile spectrum of one metric, as
@@ -208,7 +285,6 @@ func spectrumSpec(runs []run, metric string) (chartSpec, error) {
 		name:   "spectrum-" + metric,
 		title:  "Latency by percentile: " + metric,
 		xLabel: "percentile",
-		yLabel: "latency (ms)",
 		xTicks: ninesTicks{},
 		xMin:   0,
 		xMax:   float64(nines),
@@ -249,6 +325,7 @@ func spectrumSpec(runs []run, metric string) (chartSpec, error) {
 			})
 		}
 	}
+	latencyAxis(&s, "latency", farApart(runs, metric))
 	return s, nil
 }
 
@@ -326,22 +403,27 @@ func hasIntervalLatency(runs []run, metrics ...string) bool {
 }
 
 // seriesSpec plots values of the time series against the end of their
-// interval: one colour per run, one line style per value.
+// interval, in scenario time (timeAxis): one colour per run, one line
+// style per value.
 func seriesSpec(runs []run, name, title, yLabel string, of []seriesOf) chartSpec {
-	s := chartSpec{name: name, title: title, xLabel: "time since start (s)", yLabel: yLabel}
+	s := chartSpec{name: name, title: title, yLabel: yLabel}
+	var maxS float64
 	for _, r := range runs {
 		for _, p := range r.r.Series {
 			if finite(p.EndS) {
-				s.xMax = max(s.xMax, p.EndS)
+				maxS = max(maxS, p.EndS)
 			}
 		}
 	}
+	var perUnit float64
+	s.xLabel, perUnit = timeAxis(runs, maxS)
+	s.xMax = maxS / perUnit
 	for i, r := range runs {
 		for k, o := range of {
 			var pts plotter.XYs
 			for _, p := range r.r.Series {
 				if v, ok := o.value(p); ok && finite(v) && finite(p.EndS) {
-					pts = append(pts, plotter.XY{X: p.EndS, Y: v})
+					pts = append(pts, plotter.XY{X: p.EndS / perUnit, Y: v})
 				}
 			}
 			if len(pts) == 0 {
@@ -392,7 +474,7 @@ func concurrencySpec(runs []run) chartSpec {
 func replySpec(runs []run) chartSpec {
 	s := chartSpec{
 		name: "reply-by-concurrency", title: "Agent reply latency by concurrent chats",
-		xLabel: "concurrent chats", yLabel: "reply latency (ms)",
+		xLabel: "concurrent chats",
 		xTicks: intTicks{},
 	}
 	levels := replyLevels(runs)
@@ -413,6 +495,7 @@ func replySpec(runs []run) chartSpec {
 			lineSpec{legend: entry(runs, i, "p90", 2), color: runColor(i), dashes: dashes[1], glyphs: true, pts: p90},
 		)
 	}
+	latencyAxis(&s, "reply latency", farApart(runs, "agent_reply"))
 	return s
 }
 
@@ -434,9 +517,8 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-// groupedTicks are gonum's default ticks with thousands separators, for
-// latencies in the tens of thousands of milliseconds, and without
-// decimals when every label's are zeros.
+// groupedTicks are gonum's default ticks with thousands separators, and
+// without decimals when every label's are zeros.
 type groupedTicks struct{}
 
 // Ticks implements plot.Ticker.
@@ -474,9 +556,28 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// drawSVG draws a chart as an SVG image, with the legend, if any, beside
-// the plot.
-func drawSVG(s *chartSpec) (img []byte, err error) {
+// splitHuman splits metric names into the network's and the human-scale
+// ones (humanMetrics), keeping their order.
+func splitHuman(metrics []string) (network, human []string) {
+	for _, m := range metrics {
+		if slices.Contains(humanMetrics, m) {
+			human = append(human, m)
+		} else {
+			network = append(network, m)
+		}
+	}
+	return network, human
+}
+
+// legendEntry is one entry of a chart's legend.
+type legendEntry struct {
+	text   string
+	thumbs []plot.Thumbnailer
+}
+
+// drawSVG draws a chart as an SVG image, chartWidth wide, with its legend,
+// if any, in columns under the plot, and returns the image and its height.
+func drawSVG(s *chartSpec) (img []byte, height int, err error) {
 	// gonum/plot panics on some bad input rather than returning an error.
 	defer func() {
 		if p := recover(); p != nil {
@@ -490,25 +591,20 @@ func drawSVG(s *chartSpec) (img []byte, err error) {
 	p.X.Tick.Label.Font = sans(12)
 	p.Y.Tick.Label.Font = sans(12)
 	p.Y.Tick.Marker = groupedTicks{}
+	if s.yTicks != nil {
+		p.Y.Tick.Marker = s.yTicks
+	}
 	if s.xTicks != nil {
 		p.X.Tick.Marker = s.xTicks
 	}
 	p.Add(plotter.NewGrid())
-	legend := plot.NewLegend()
-	legend.Top, legend.Left = true, true
-	legend.TextStyle.Font = sans(13)
-	legend.Padding = vg.Points(3)
-	var legendWidth vg.Length
 
+	var entries []legendEntry
 	addEntry := func(text string, thumbs ...plot.Thumbnailer) {
-		if text == "" {
-			return
+		if text != "" {
+			entries = append(entries, legendEntry{truncate(text, maxLegend), thumbs})
 		}
-		text = truncate(text, maxLegend)
-		legend.Add(text, thumbs...)
-		legendWidth = max(legendWidth, legend.ThumbnailWidth+legend.TextStyle.Rectangle(" "+text).Max.X)
 	}
-
 	for _, b := range s.bars {
 		gb := &groupedBars{spec: b}
 		p.Add(gb)
@@ -517,7 +613,7 @@ func drawSVG(s *chartSpec) (img []byte, err error) {
 	for _, l := range s.lines {
 		line, err := plotter.NewLine(l.pts)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		line.Color = l.color
 		line.Width = vg.Points(1.5)
@@ -527,7 +623,7 @@ func drawSVG(s *chartSpec) (img []byte, err error) {
 		if l.glyphs {
 			sc, err := plotter.NewScatter(l.pts)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			sc.GlyphStyle = draw.GlyphStyle{Color: l.color, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 			p.Add(sc)
@@ -539,34 +635,84 @@ func drawSVG(s *chartSpec) (img []byte, err error) {
 	if s.xMax > s.xMin {
 		p.X.Min, p.X.Max = s.xMin, s.xMax
 	}
-	// Every chart's quantity is zero or more: start the y axis at zero,
-	// and give an empty chart a range to draw.
-	p.Y.Min = 0
-	if p.Y.Max > 0 {
-		p.Y.Max *= 1.05 // headroom, so the highest point is not on the frame
-	} else {
-		p.Y.Max = 1
-	}
 	if !(p.X.Max > p.X.Min) {
 		p.X.Min, p.X.Max = 0, 1
 	}
+	if s.yLog {
+		// The values are log10s: from the floor to the power of ten
+		// above the highest, which is labelled.
+		p.Y.Min = s.yMin
+		p.Y.Max = max(math.Ceil(p.Y.Max+0.05), s.yMin+1)
+	} else {
+		// Every chart's quantity is zero or more: start the y axis at
+		// zero, and give an empty chart a range to draw.
+		p.Y.Min = 0
+		if p.Y.Max > 0 {
+			p.Y.Max *= 1.05 // headroom, so the highest point is not on the frame
+		} else {
+			p.Y.Max = 1
+		}
+	}
 
-	c := newSVGCanvas(chartWidth, chartHeight)
-	dc := draw.New(c)
 	const margin = vg.Length(8)
-	dc = draw.Crop(dc, margin, -margin, margin, -margin)
-	if legendWidth > 0 {
-		legendWidth += 2 * margin
-		p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
-		legend.Draw(draw.Crop(dc, dc.Size().X-legendWidth+2*margin, 0, 0, 0))
+	legend, legendHeight := legendColumns(entries, chartWidth-2*margin)
+	height = plotHeight
+	if legendHeight > 0 {
+		height += int(math.Ceil(float64(legendHeight + margin)))
+	}
+	c := newSVGCanvas(chartWidth, vg.Length(height))
+	dc := draw.Crop(draw.New(c), margin, -margin, margin, -margin)
+	if legendHeight > 0 {
+		p.Draw(draw.Crop(dc, 0, 0, legendHeight+margin, 0))
+		legend(draw.Crop(dc, 0, 0, 0, -(dc.Size().Y - legendHeight)))
 	} else {
 		p.Draw(dc)
 	}
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), height, nil
+}
+
+// legendColumns lays the entries out in as many columns of equal width as
+// fit in width, filled top to bottom, and returns a function drawing them
+// into a canvas and the height they take; 0 for no entries.
+func legendColumns(entries []legendEntry, width vg.Length) (func(draw.Canvas), vg.Length) {
+	if len(entries) == 0 {
+		return nil, 0
+	}
+	newLegend := func() plot.Legend {
+		l := plot.NewLegend()
+		l.Top, l.Left = true, true
+		l.TextStyle.Font = sans(13)
+		l.Padding = vg.Points(3)
+		return l
+	}
+	probe := newLegend()
+	const gap = vg.Length(24)
+	var colWidth vg.Length
+	for _, e := range entries {
+		colWidth = max(colWidth, probe.ThumbnailWidth+probe.TextStyle.Rectangle(" "+e.text).Max.X+gap)
+	}
+	cols := max(1, min(len(entries), int(width/colWidth)))
+	rows := (len(entries) + cols - 1) / cols
+	// Balance the columns: as few as hold the rows.
+	cols = (len(entries) + rows - 1) / rows
+	legends := make([]plot.Legend, cols)
+	for i := range legends {
+		legends[i] = newLegend()
+	}
+	for i, e := range entries {
+		legends[i/rows].Add(e.text, e.thumbs...)
+	}
+	height := legends[0].Rectangle(draw.Canvas{}).Size().Y
+	return func(c draw.Canvas) {
+		for i := range legends {
+			x := vg.Length(i) * colWidth
+			legends[i].Draw(draw.Crop(c, x, -(c.Size().X - x - colWidth + gap), 0, 0))
+		}
+	}, height
 }
 
 // sans is the charts' font: Liberation Sans, which gonum/plot carries

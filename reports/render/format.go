@@ -11,12 +11,6 @@ import (
 // dash stands for a figure a run does not have.
 const dash = "—"
 
-// fmtMs formats milliseconds with three significant digits (more when the
-// integer part has more), with thousands separators.
-func fmtMs(v float64) string {
-	return fmtSig(v, 3)
-}
-
 // fmtSig formats v with at least sig significant digits, never in
 // exponent notation.
 func fmtSig(v float64, sig int) string {
@@ -94,22 +88,21 @@ func fmtSeconds(s float64) string {
 	return out
 }
 
-// fmtObjective formats an objective's value in its metric's unit: the
-// latency statistics are milliseconds, ratios are shown as percentages and
-// everything else as a plain number.
-func fmtObjective(expr string, v float64) string {
+// objectiveUnit is the unit of an objective's value, for a document older
+// than the objective's unit field: the latency statistics are
+// milliseconds, ratios are ratios, and the rest is left plain.
+func objectiveUnit(expr string) string {
 	lhs, _, _ := strings.Cut(strings.TrimSpace(expr), " ")
 	_, stat, ok := strings.Cut(lhs, ".")
 	switch {
 	case !ok:
-		return fmtSig(v, 4)
+		return ""
 	case stat == "ratio":
-		return fmtPercent(v)
+		return "ratio"
 	case stat == "max" || stat == "min" || stat == "mean" || (strings.HasPrefix(stat, "p") && isDigits(stat[1:])):
-		return fmtMs(v) + " ms"
-	default:
-		return fmtSig(v, 4)
+		return "ms"
 	}
+	return ""
 }
 
 // isDigits reports whether s is a non-empty string of ASCII digits.

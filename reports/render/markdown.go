@@ -61,7 +61,7 @@ func writeMDTable(w *bufio.Writer, t *table) {
 			switch c.kind {
 			case pass:
 				text = "✅ " + text
-			case fail:
+			case fail, noData:
 				text = "❌ " + text
 			case bad:
 				text = "**" + text + "**"

@@ -26,6 +26,8 @@ type Chart struct {
 	Name string
 	// Title is the chart's caption.
 	Title string
+	// Group is the ID of the ChartGroups entry the chart is shown under.
+	Group string
 	// Image is the encoded image.
 	Image []byte
 	// MIME is the image's media type: "image/svg+xml" for the charts this
@@ -35,11 +37,13 @@ type Chart struct {
 	Width, Height int
 }
 
-// FrameColor is the colour of the frame drawn around every chart in the
-// HTML page, and of nothing else on the page, so that a screenshot test can
-// find the charts by it. It is a saturated pink that neither the charts'
-// palette nor the page's own styles use.
-var FrameColor = color.RGBA{R: 0xc2, G: 0x18, B: 0x5b, A: 0xff}
+// FrameColor is the colour of the thin frame drawn around every chart in
+// the HTML page, and of nothing else on the page, so that a screenshot
+// test can find the charts by it: a quiet blue-grey, so the frame holds
+// the chart together without drawing the eye. Colour on the page is kept
+// for meaning (the runs' lines, a verdict), and no chart draws in a grey
+// with a tint.
+var FrameColor = color.RGBA{R: 0xc9, G: 0xd1, B: 0xdc, A: 0xff}
 
 // errNoRuns is returned when there is nothing to render.
 var errNoRuns = errors.New("render: no runs")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,28 +20,43 @@ import (
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
-// smokeCharts are the charts of the smoke fixture, in page order.
+// smokeCharts are the charts of the smoke fixture, in page order: group
+// by group.
 var smokeCharts = []string{
+	// latency
+	"latency-over-time",
 	"spectrum-ack",
-	"spectrum-agent_reply",
 	"spectrum-bot",
 	"spectrum-broadcast",
 	"spectrum-connect",
 	"spectrum-delivery",
-	"spectrum-first_reply",
 	"spectrum-hello",
 	"spectrum-menu",
-	"spectrum-queue_wait",
 	"spectrum-resume",
-	"spectrum-session",
+	// traffic
 	"throughput",
 	"connections",
-	"errors",
-	"latency-over-time",
+	// waits
 	"queue",
 	"queue-wait",
+	"spectrum-agent_reply",
+	"spectrum-first_reply",
+	"spectrum-queue_wait",
+	"spectrum-session",
+	// agents
 	"agent-concurrency",
 	"reply-by-concurrency",
+	// errors
+	"errors",
+}
+
+// smokeGroups are the groups of smokeCharts, in the same order.
+var smokeGroups = []string{
+	"latency", "latency", "latency", "latency", "latency", "latency", "latency", "latency", "latency",
+	"traffic", "traffic",
+	"waits", "waits", "waits", "waits", "waits", "waits",
+	"agents", "agents",
+	"errors",
 }
 
 // loadSmoke reads a fresh copy of the smoke fixture, which the caller may
@@ -94,20 +110,24 @@ func TestChartsSmoke(t *testing.T) {
 	if got := chartNames(charts); !slices.Equal(got, smokeCharts) {
 		t.Fatalf("chart names:\n got %q\nwant %q", got, smokeCharts)
 	}
-	for _, c := range charts {
+	for i, c := range charts {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Title == "" {
 				t.Error("no title")
 			}
+			if c.Group != smokeGroups[i] {
+				t.Errorf("group %q, want %q", c.Group, smokeGroups[i])
+			}
 			if c.MIME != "image/svg+xml" {
 				t.Fatalf("MIME %q, want image/svg+xml", c.MIME)
 			}
-			if c.Width != 900 || c.Height != 360 {
-				t.Errorf("size %dx%d, want 900x360", c.Width, c.Height)
+			// The plot, and the legend under it when there is one.
+			if c.Width != chartWidth || c.Height < plotHeight || c.Height > plotHeight+60 {
+				t.Errorf("size %dx%d, want %d wide and %d to %d high", c.Width, c.Height, chartWidth, plotHeight, plotHeight+60)
 			}
 			svg := parseSVG(t, c.Image)
-			if svg.width != "900" || svg.height != "360" {
-				t.Errorf("svg size %sx%s, want 900x360", svg.width, svg.height)
+			if svg.width != strconv.Itoa(c.Width) || svg.height != strconv.Itoa(c.Height) {
+				t.Errorf("svg size %sx%s, want %dx%d", svg.width, svg.height, c.Width, c.Height)
 			}
 			// Non-trivial: the run's data is drawn in its colour, with
 			// text, and the frame colour is not used.
@@ -194,7 +214,10 @@ func parseSVG(t *testing.T, img []byte) svgDoc {
 }
 
 func TestChartSelection(t *testing.T) {
-	spectra := smokeCharts[:12]
+	// without drops the named charts from smokeCharts.
+	without := func(names ...string) []string {
+		return slices.DeleteFunc(slices.Clone(smokeCharts), func(n string) bool { return slices.Contains(names, n) })
+	}
 	tests := []struct {
 		name   string
 		change func(*reports.Result)
@@ -205,24 +228,25 @@ func TestChartSelection(t *testing.T) {
 			for i := range r.Series {
 				r.Series[i].Latency = nil
 			}
-		}, append(slices.Clone(spectra), "throughput", "connections", "errors", "queue", "agent-concurrency", "reply-by-concurrency")},
+		}, without("latency-over-time", "queue-wait")},
 		{"no queue wait intervals", func(r *reports.Result) {
 			for i := range r.Series {
 				delete(r.Series[i].Latency, "queue_wait")
 			}
-		}, append(slices.Clone(spectra), "throughput", "connections", "errors", "latency-over-time", "queue", "agent-concurrency", "reply-by-concurrency")},
+		}, without("queue-wait")},
 		{"no agents, no series", func(r *reports.Result) {
 			r.Agents = reports.Agents{}
 			r.Series = nil
-		}, append(slices.Clone(spectra), "throughput", "connections", "errors", "queue")},
+		}, without("latency-over-time", "queue-wait", "agent-concurrency", "reply-by-concurrency")},
 		{"empty metrics left out", func(r *reports.Result) {
 			for name, l := range r.Latency {
-				if name != "delivery" {
+				if name != "delivery" && name != "session" {
 					l.Count, l.Raw.Count = 0, 0
 					r.Latency[name] = l
 				}
 			}
-		}, append([]string{"spectrum-delivery"}, smokeCharts[12:]...)},
+		}, without("spectrum-ack", "spectrum-bot", "spectrum-broadcast", "spectrum-connect", "spectrum-hello", "spectrum-menu",
+			"spectrum-resume", "spectrum-agent_reply", "spectrum-first_reply", "spectrum-queue_wait")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,7 +375,7 @@ func TestSpectrum(t *testing.T) {
 }
 
 var (
-	figureRE = regexp.MustCompile(`<figure class="chart" id="chart-([^"]+)">\s*<img src="data:([^;"]+);base64,([A-Za-z0-9+/=]+)" width="(\d+)" height="(\d+)"`)
+	figureRE = regexp.MustCompile(`<figure class="chart" id="chart-([^"]+)">\s*<figcaption>[^<]*</figcaption>\s*<img src="data:([^;"]+);base64,([A-Za-z0-9+/=]+)" width="(\d+)" height="(\d+)"`)
 	// externalRE finds any attribute or CSS that would fetch something.
 	externalRE = regexp.MustCompile(`(?i)(src|href|action|poster|srcset)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//|@import`)
 )
@@ -381,8 +405,8 @@ func TestHTML(t *testing.T) {
 	}
 	for i, f := range figs {
 		c := charts[i]
-		if f[1] != c.Name || html.UnescapeString(f[2]) != c.MIME || f[4] != "900" || f[5] != "360" {
-			t.Errorf("figure %d: id %q, %s, %sx%s; want %q, %s, 900x360", i, f[1], f[2], f[4], f[5], c.Name, c.MIME)
+		if f[1] != c.Name || html.UnescapeString(f[2]) != c.MIME || f[4] != strconv.Itoa(c.Width) || f[5] != strconv.Itoa(c.Height) {
+			t.Errorf("figure %d: id %q, %s, %sx%s; want %q, %s, %dx%d", i, f[1], f[2], f[4], f[5], c.Name, c.MIME, c.Width, c.Height)
 		}
 		img, err := base64.StdEncoding.DecodeString(f[3])
 		if err != nil {
@@ -422,12 +446,18 @@ func TestHTML(t *testing.T) {
 	if n := strings.Count(strings.ToLower(page), frame); n != 1 {
 		t.Errorf("FrameColor %s appears %d times, want once", frame, n)
 	}
-	if !strings.Contains(page, "figure.chart{display:block;box-sizing:content-box;width:fit-content;margin:16px 0 24px;padding:10px;border:3px solid "+frame+";background:#fff}") {
+	if !strings.Contains(page, "figure.chart{margin:0;padding:8px 10px 6px;border:1px solid "+frame+";") {
 		t.Error("no frame rule for figure.chart")
+	}
+	// No alarm colour: the frame is a quiet grey-blue.
+	if r, g, b := int(FrameColor.R), int(FrameColor.G), int(FrameColor.B); max(r, g, b)-min(r, g, b) > 24 || min(r, g, b) < 0xb0 {
+		t.Errorf("FrameColor %s is not a light grey", frame)
 	}
 
 	for _, want := range []string{
-		`<td class="fail">FAIL</td>`, `<td class="pass">PASS</td>`,
+		// the objectives side by side, verdict and value with its unit
+		`<td class="fail">FAIL 61.5ms</td>`, `<td class="pass">PASS 7.18ms</td>`,
+		`<td class="pass">9 pass</td>`, `<td class="fail">8 pass, 1 fail</td>`,
 		"invalid: generator fell behind: 3% of actions late",
 		"<figcaption>Latency by percentile: delivery</figcaption>",
 	} {
@@ -435,14 +465,77 @@ func TestHTML(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	// Sections in order: runs, objectives, summary, charts.
+	// Sections in order: contents, runs, objectives, summary, charts, and
+	// the chart groups in the order of ChartGroups.
+	order := []string{`id="contents"`, `id="runs"`, `id="objectives"`, `id="summary"`, `id="charts"`}
+	for _, g := range ChartGroups {
+		order = append(order, `id="charts-`+g.ID+`"`)
+	}
 	last := -1
-	for _, id := range []string{`id="runs"`, `id="objectives"`, `id="summary"`, `id="charts"`} {
+	for _, id := range order {
 		i := strings.Index(page, id)
 		if i <= last {
-			t.Errorf("section %s out of order", id)
+			t.Errorf("section %s missing or out of order", id)
 		}
 		last = i
+	}
+	// Each chart stands in its group's grid.
+	for _, g := range ChartGroups {
+		start := strings.Index(page, `<section class="group" id="charts-`+g.ID+`">`)
+		end := start + strings.Index(page[start:], "</section>")
+		for _, c := range charts {
+			if in := strings.Contains(page[start:end], `id="chart-`+c.Name+`"`); in != (c.Group == g.ID) {
+				t.Errorf("chart %s (group %s) in group %s: %v", c.Name, c.Group, g.ID, in)
+			}
+		}
+	}
+	checkContents(t, page)
+}
+
+var (
+	contentsRE = regexp.MustCompile(`(?s)<nav class="contents" id="contents">(.*?)</nav>`)
+	hrefRE     = regexp.MustCompile(`href="#([^"]+)"`)
+	idRE       = regexp.MustCompile(` id="([^"]+)"`)
+)
+
+// checkContents checks the page's contents list: every link leads to an
+// element of the page, every section and chart group is listed, and the
+// links are in page order.
+func checkContents(t *testing.T, page string) {
+	t.Helper()
+	nav := contentsRE.FindStringSubmatch(page)
+	if nav == nil {
+		t.Fatal("no contents list")
+	}
+	pos := map[string]int{}
+	for _, m := range idRE.FindAllStringSubmatchIndex(page, -1) {
+		id := page[m[2]:m[3]]
+		if _, dup := pos[id]; dup {
+			t.Errorf("id %q used twice", id)
+		}
+		pos[id] = m[0]
+	}
+	var links []string
+	for _, m := range hrefRE.FindAllStringSubmatch(nav[1], -1) {
+		links = append(links, m[1])
+	}
+	last := -1
+	for _, l := range links {
+		p, ok := pos[l]
+		if !ok {
+			t.Errorf("contents link #%s leads nowhere", l)
+			continue
+		}
+		if p < last {
+			t.Errorf("contents link #%s out of page order", l)
+		}
+		last = p
+	}
+	for id := range pos {
+		if (strings.HasPrefix(id, "charts-") || slices.Contains([]string{"runs", "objectives", "summary", "charts", "summary-latency"}, id)) &&
+			!slices.Contains(links, id) {
+			t.Errorf("section %s not in the contents (links %q)", id, links)
+		}
 	}
 }
 
@@ -458,15 +551,16 @@ func TestMarkdown(t *testing.T) {
 	md := buf.String()
 	for _, want := range []string{
 		"# swarmdesk report: base\\|line, tuned\n",
-		// objectives of both runs
-		"| base\\|line | delivery.p99 < 50ms | 7.18 ms | ✅ PASS |\n",
-		"| tuned | delivery.p99 < 50ms | 61.5 ms | ❌ FAIL |\n",
-		"| tuned | lost == 0 | 0 | ✅ PASS |\n",
-		// latency rows of both runs
-		"| Metric | Run | Measure | Count | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | max (ms) |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n",
-		"| delivery | base\\|line | corrected | 197 | 0.894 | 1.36 | 7.18 | 10.2 | 10.2 |\n",
-		"| delivery | tuned | raw | 197 | 0.283 | 0.408 | 0.708 | 4.49 | 4.49 |\n",
-		"| queue_wait | tuned | corrected | 29 | 3.43 | 2,267 | 11,333 | 11,333 | 11,333 |\n",
+		// objectives of both runs, side by side
+		"| Objective | base\\|line | tuned |\n",
+		"| delivery.p99 < 50ms | ✅ PASS 7.18ms | ❌ FAIL 61.5ms |\n",
+		"| lost == 0 | ✅ PASS 0 | ✅ PASS 0 |\n",
+		"| ❌ 8 pass, 1 fail | ❌ invalid: generator fell behind: 3% of actions late |\n",
+		// latency rows of both runs, at a human scale
+		"| Metric | Run | Count | p50 | p90 | p99 | p99.9 | max | raw p99 | raw max |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		"| delivery | base\\|line | 197 | 0.894ms | 1.36ms | 7.18ms | 10.2ms | 10.2ms | 0.708ms | 4.49ms |\n",
+		"### Waiting for people\n",
+		"| queue_wait | tuned | 29 | 3.43ms | 2.27s | 11.3s | 11.3s | 11.3s | 11.3s | 11.3s |\n",
 		// accounting, errors, resources, agents
 		"| base\\|line | 341 | 197 | 0 | 0 | 0 | 0 |\n",
 		"| 110 | 0 | **3** |\n",
@@ -475,8 +569,8 @@ func TestMarkdown(t *testing.T) {
 		"| 2 | tuned | 31 |",
 		// the condensed time series
 		"## Time series\n",
-		"| 414 | 0.208 | 0.208 | 5 | 0 | 0 | 1.38 |\n",
-		"| 414 | 0.417 | 0.208 | 10 | 0 | 0 | 1.38 |\n",
+		"| 414 | 0.208 | 0.208 | 5 | 0 | 0 | 1.38ms |\n",
+		"| 414 | 0.417 | 0.208 | 10 | 0 | 0 | 1.38ms |\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
@@ -543,12 +637,11 @@ func TestBadHistogram(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	tests := []struct{ got, want string }{
-		{fmtMs(0), "0"},
-		{fmtMs(0.000511), "0.000511"},
-		{fmtMs(0.8939), "0.894"},
-		{fmtMs(7.176191), "7.18"},
-		{fmtMs(25), "25.0"},
-		{fmtMs(225486.2), "225,486"},
+		{fmtSig(0, 3), "0"},
+		{fmtSig(0.000511, 3), "0.000511"},
+		{fmtSig(0.8939, 3), "0.894"},
+		{fmtSig(25, 3), "25.0"},
+		{fmtSig(225486.2, 3), "225,486"},
 		{fmtCount(1255664), "1,255,664"},
 		{fmtCount(-1234), "-1,234"},
 		{fmtCount(999), "999"},
@@ -556,10 +649,11 @@ func TestFormat(t *testing.T) {
 		{fmtBytes(41943040), "40.0 MiB"},
 		{fmtPercent(0.011641305953612055), "1.16%"},
 		{fmtSeconds(414.04), "414 s (6m54s)"},
-		{fmtObjective("delivery.p99 < 50ms", 7.176191), "7.18 ms"},
-		{fmtObjective("abandoned.ratio < 5%", 0.0116413), "1.16%"},
-		{fmtObjective("lost == 0", 0), "0"},
-		{fmtObjective("errors == 0", 12345), "12,345"},
+		{objectiveUnit("delivery.p99 < 50ms"), "ms"},
+		{objectiveUnit("queue_wait.mean < 1m"), "ms"},
+		{objectiveUnit("abandoned.ratio < 5%"), "ratio"},
+		{objectiveUnit("lost == 0"), ""},
+		{objectiveUnit("errors == 0"), ""},
 		{ninesLabel(4), "99.99%"},
 		{mdEscape("queue_wait < 50ms | <b>x</b> &amp; _y_"), `queue_wait < 50ms \| &lt;b>x&lt;/b> &amp;amp; \_y\_`},
 		{hexColor(color.RGBA{0xc2, 0x18, 0x5b, 0xff}), "#c2185b"},

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/swarmdesk/swarmdesk/reports"
 )
@@ -20,12 +19,13 @@ type section struct {
 	blocks    []block
 }
 
-// block is a table under an optional subheading, or a note when the table
-// would be empty.
+// block is a table under an optional subheading, with an optional note
+// before it, or a note alone when the table would be empty. A block with a
+// title has an id, the anchor the page's contents link to.
 type block struct {
-	title string
-	note  string
-	table *table
+	id, title string
+	note      string
+	table     *table
 }
 
 // table is a table of preformatted cells.
@@ -49,6 +49,9 @@ const (
 	// pass and fail mark an objective's verdict or a run's validity.
 	pass cellKind = iota + 1
 	fail
+	// noData marks an objective that could not be judged for want of
+	// data, which fails too.
+	noData
 	// bad marks a figure that should be zero and is not.
 	bad
 )
@@ -60,6 +63,8 @@ func (k cellKind) class() string {
 		return "pass"
 	case fail:
 		return "fail"
+	case noData:
+		return "nodata"
 	case bad:
 		return "bad"
 	}
@@ -108,11 +113,20 @@ func sections(runs []run, withSeries bool) []section {
 }
 
 func runsTable(runs []run) *table {
-	t := newTable("Run", "Scenario", "#Seed", "Start", "#Duration", "Target", "Tool version", "Status")
+	t := newTable("Run", "Scenario", "#Seed", "Start", "#Wall time", "#Scenario time", "Target", "Machine", "Tool version", "Objectives", "Status")
 	for _, r := range runs {
 		status := cell{text: "valid", kind: pass}
 		if !r.r.Valid {
 			status = cell{text: "invalid: " + strings.Join(r.r.InvalidReasons, "; "), kind: fail}
+		}
+		// Documents older than scenario_s measured duration_s in scenario
+		// time, and did not record the wall time.
+		wall, played := fmtSeconds(r.r.DurationS), fmtSeconds(r.r.ScenarioSeconds())
+		if r.r.ScenarioS == 0 {
+			wall = dash
+		}
+		if r.r.Sim != nil {
+			played += " simulated"
 		}
 		version := r.r.ToolVersion
 		if version == "" {
@@ -128,41 +142,142 @@ func runsTable(runs []run) *table {
 		t.addCells(
 			cell{text: r.label}, cell{text: scenario},
 			cell{text: strconv.FormatUint(r.r.Seed, 10)},
-			cell{text: r.r.Start.UTC().Format(time.RFC3339)},
-			cell{text: fmtSeconds(r.r.DurationS)},
-			cell{text: r.r.Target}, cell{text: version}, status,
+			cell{text: r.r.Start.UTC().Format("2006-01-02 15:04:05Z07:00")},
+			cell{text: wall}, cell{text: played},
+			cell{text: target(r.r)}, cell{text: machine(r.r.Host)}, cell{text: version},
+			objectivesTally(r.r.Objectives), status,
 		)
 	}
 	return t
 }
 
-func objectivesBlock(runs []run) block {
-	t := newTable("Run", "Objective", "#Value", "Result")
-	for _, r := range runs {
-		for _, o := range r.r.Objectives {
-			verdict := cell{text: "PASS", kind: pass}
-			if !o.Pass {
-				verdict = cell{text: "FAIL", kind: fail}
-			}
-			t.addCells(cell{text: r.label}, cell{text: o.Expression}, cell{text: fmtObjective(o.Expression, o.Value)}, verdict)
+// target names the server a run measured, and how it was spoken to when
+// that was not long connections.
+func target(r *reports.Result) string {
+	if r.Transport == "" || r.Transport == "tcp" {
+		return r.Target
+	}
+	return r.Target + " over " + r.Transport
+}
+
+// machine describes the host a run was measured on, or a dash for a
+// document older than the field.
+func machine(h *reports.Host) string {
+	if h == nil {
+		return dash
+	}
+	s := fmt.Sprintf("%s, %d CPUs", h.Name, h.CPUs)
+	if h.CPUModel != "" {
+		s += ", " + h.CPUModel
+	}
+	return s
+}
+
+// objectivesTally counts a run's objectives by verdict: "9 pass", "7 pass,
+// 1 fail, 1 no data", marked as failing when any did not pass.
+func objectivesTally(objs []reports.Objective) cell {
+	if len(objs) == 0 {
+		return cell{text: dash}
+	}
+	n := map[string]int{}
+	for _, o := range objs {
+		n[o.Verdict()]++
+	}
+	var parts []string
+	for _, v := range []string{"PASS", "FAIL", "NO DATA"} {
+		if n[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[v], strings.ToLower(v)))
 		}
 	}
-	if len(t.rows) == 0 {
+	c := cell{text: strings.Join(parts, ", "), kind: pass}
+	if n["PASS"] < len(objs) {
+		c.kind = fail
+	}
+	return c
+}
+
+// objectivesBlock lists the runs' objectives: for one run, each with what
+// was measured, the samples it rests on and the verdict; for several, as a
+// matrix of objectives by run, each cell the verdict and the value, so that
+// the runs compare at a glance.
+func objectivesBlock(runs []run) block {
+	if len(runs) == 1 {
+		t := newTable("Objective", "#Measured", "#Samples", "Verdict")
+		for _, o := range runs[0].r.Objectives {
+			o = withUnit(o)
+			samples := dash
+			if o.Samples > 0 || o.MinSamples > 0 {
+				samples = fmtCount(o.Samples)
+			}
+			t.addCells(cell{text: o.Expression}, cell{text: o.Measured()}, cell{text: samples},
+				cell{text: o.Verdict(), kind: verdictKind(o)})
+		}
+		if len(t.rows) == 0 {
+			return block{note: "No objectives were evaluated."}
+		}
+		return block{table: t}
+	}
+	var exprs []string
+	byRun := make([]map[string]reports.Objective, len(runs))
+	head := []string{"Objective"}
+	for i, r := range runs {
+		head = append(head, r.label)
+		byRun[i] = map[string]reports.Objective{}
+		for _, o := range r.r.Objectives {
+			if _, ok := byRun[i][o.Expression]; !ok && !slices.Contains(exprs, o.Expression) {
+				exprs = append(exprs, o.Expression)
+			}
+			byRun[i][o.Expression] = withUnit(o)
+		}
+	}
+	if len(exprs) == 0 {
 		return block{note: "No objectives were evaluated."}
 	}
-	return block{table: t}
+	t := newTable(head...)
+	for _, e := range exprs {
+		row := []cell{{text: e}}
+		for i := range runs {
+			o, ok := byRun[i][e]
+			if !ok {
+				row = append(row, cell{text: dash})
+				continue
+			}
+			row = append(row, cell{text: o.Verdict() + " " + o.Measured(), kind: verdictKind(o)})
+		}
+		t.addCells(row...)
+	}
+	return block{note: "Each cell: the verdict and what was measured.", table: t}
+}
+
+// withUnit gives an objective of a document older than its unit field
+// the unit its expression implies, so that its value is shown in it.
+func withUnit(o reports.Objective) reports.Objective {
+	if o.Unit == "" {
+		o.Unit = objectiveUnit(o.Expression)
+	}
+	return o
+}
+
+// verdictKind styles an objective's verdict.
+func verdictKind(o reports.Objective) cellKind {
+	switch o.Verdict() {
+	case "PASS":
+		return pass
+	case "NO DATA":
+		return noData
+	}
+	return fail
 }
 
 func summaryBlocks(runs []run) []block {
-	bs := []block{
-		latencyBlock(runs),
-		{title: "Messages", table: messagesTable(runs)},
-		{title: "Sessions", table: sessionsTable(runs)},
-		{title: "Actions (generator schedule)", table: actionsTable(runs)},
+	bs := append(latencyBlocks(runs), []block{
+		{id: "messages", title: "Messages", table: messagesTable(runs)},
+		{id: "sessions", title: "Sessions", table: sessionsTable(runs)},
+		{id: "agents", title: "Agents", table: agentsTable(runs)},
+		{id: "actions", title: "Actions (generator schedule)", table: actionsTable(runs)},
 		errorsBlock(runs),
-		{title: "Resources", table: resourcesTable(runs)},
-		{title: "Agents", table: agentsTable(runs)},
-	}
+		{id: "resources", title: "Resources", table: resourcesTable(runs)},
+	}...)
 	if b, ok := concurrencyBlock(runs); ok {
 		bs = append(bs, b)
 	}
@@ -190,30 +305,52 @@ func latencyMetrics(runs []run) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-func latencyBlock(runs []run) block {
-	t := newTable("Metric", "Run", "Measure", "#Count", "#p50 (ms)", "#p90 (ms)", "#p99 (ms)", "#p99.9 (ms)", "#max (ms)")
-	for _, name := range latencyMetrics(runs) {
-		for _, r := range runs {
-			l := r.r.Latency[name]
-			for _, m := range []struct {
-				kind string
-				s    reports.Summary
-			}{{"corrected", l.Summary}, {"raw", l.Raw}} {
-				row := []string{name, r.label, m.kind, fmtCount(m.s.Count)}
-				if m.s.Count == 0 {
-					row = append(row, dash, dash, dash, dash, dash)
-				} else {
-					row = append(row, fmtMs(m.s.P50Ms), fmtMs(m.s.P90Ms), fmtMs(m.s.P99Ms), fmtMs(m.s.P999Ms), fmtMs(m.s.MaxMs))
+// latencyBlocks are the latency tables: the network's (milliseconds) and
+// the people's (seconds and minutes), one row per metric and run with the
+// corrected percentiles and, beside them, the raw tail.
+func latencyBlocks(runs []run) []block {
+	network, human := splitHuman(latencyMetrics(runs))
+	if len(network)+len(human) == 0 {
+		return []block{{id: "latency", title: "Latency", note: "No latencies were recorded."}}
+	}
+	var bs []block
+	for _, part := range []struct {
+		id, title string
+		metrics   []string
+	}{
+		{"latency", "Latency of messages and connections", network},
+		{"waits", "Waiting for people", human},
+	} {
+		if len(part.metrics) == 0 {
+			continue
+		}
+		t := newTable("Metric", "Run", "#Count", "#p50", "#p90", "#p99", "#p99.9", "#max", "#raw p99", "#raw max")
+		for _, name := range part.metrics {
+			for _, r := range runs {
+				l := r.r.Latency[name]
+				row := []string{name, r.label, fmtCount(l.Count)}
+				for _, m := range []struct {
+					s     reports.Summary
+					stats []float64
+				}{
+					{l.Summary, []float64{l.P50Ms, l.P90Ms, l.P99Ms, l.P999Ms, l.MaxMs}},
+					{l.Raw, []float64{l.Raw.P99Ms, l.Raw.MaxMs}},
+				} {
+					for _, v := range m.stats {
+						if m.s.Count == 0 {
+							row = append(row, dash)
+						} else {
+							row = append(row, reports.FormatMs(v))
+						}
+					}
 				}
 				t.add(row...)
 			}
 		}
+		bs = append(bs, block{id: part.id, title: part.title, table: t})
 	}
-	b := block{title: "Latency (corrected: from the intended start; raw: from the actual start)", table: t}
-	if len(t.rows) == 0 {
-		b.table, b.note = nil, "No latencies were recorded."
-	}
-	return b
+	bs[0].note = "Corrected: from when the action was meant to start; raw: from when it started."
+	return bs
 }
 
 // zeroCell formats a count that should be zero, marking it when it is not.
@@ -245,15 +382,15 @@ func sessionsTable(runs []run) *table {
 }
 
 func actionsTable(runs []run) *table {
-	t := newTable("Run", "#Started", "#Late", "#Dropped", "#Late bound (ms)", "#Lag p50 (ms)", "#Lag p99 (ms)", "#Lag max (ms)")
+	t := newTable("Run", "#Started", "#Late", "#Dropped", "#Late bound", "#Lag p50", "#Lag p99", "#Lag max")
 	for _, r := range runs {
 		a := r.r.Actions
 		lag := []string{dash, dash, dash}
 		if a.Lag.Count > 0 {
-			lag = []string{fmtMs(a.Lag.P50Ms), fmtMs(a.Lag.P99Ms), fmtMs(a.Lag.MaxMs)}
+			lag = []string{reports.FormatMs(a.Lag.P50Ms), reports.FormatMs(a.Lag.P99Ms), reports.FormatMs(a.Lag.MaxMs)}
 		}
 		t.addCells(cell{text: r.label}, cell{text: fmtCount(a.Started)}, zeroCell(a.Late), zeroCell(a.Dropped),
-			cell{text: fmtMs(a.LateBoundMs)}, cell{text: lag[0]}, cell{text: lag[1]}, cell{text: lag[2]})
+			cell{text: reports.FormatMs(a.LateBoundMs)}, cell{text: lag[0]}, cell{text: lag[1]}, cell{text: lag[2]})
 	}
 	return t
 }
@@ -268,7 +405,7 @@ func errorsBlock(runs []run) block {
 		}
 	}
 	if len(codes) == 0 {
-		return block{title: "Errors", note: "No errors."}
+		return block{id: "errors", title: "Errors", note: "No errors."}
 	}
 	head := []string{"Code"}
 	for _, r := range runs {
@@ -282,7 +419,7 @@ func errorsBlock(runs []run) block {
 		}
 		t.addCells(row...)
 	}
-	return block{title: "Errors by code", table: t}
+	return block{id: "errors", title: "Errors by code", table: t}
 }
 
 func resourcesTable(runs []run) *table {
@@ -347,16 +484,16 @@ func concurrencyBlock(runs []run) (block, bool) {
 		}
 		t.add(row...)
 	}
-	return block{title: "Agent time by concurrent chats (share of online time)", table: t}, true
+	return block{id: "concurrency", title: "Agent time by concurrent chats (share of online time)", table: t}, true
 }
 
 func replyBlock(runs []run) (block, bool) {
-	t := newTable("#Chats", "Run", "#Replies", "#p50 (ms)", "#p90 (ms)", "#p99 (ms)")
+	t := newTable("#Chats", "Run", "#Replies", "#p50", "#p90", "#p99")
 	for _, chats := range replyLevels(runs) {
 		for _, r := range runs {
 			for _, lv := range r.r.Agents.Reply {
 				if lv.Chats == chats && lv.Count > 0 {
-					t.add(strconv.Itoa(chats), r.label, fmtCount(lv.Count), fmtMs(lv.P50Ms), fmtMs(lv.P90Ms), fmtMs(lv.P99Ms))
+					t.add(strconv.Itoa(chats), r.label, fmtCount(lv.Count), reports.FormatMs(lv.P50Ms), reports.FormatMs(lv.P90Ms), reports.FormatMs(lv.P99Ms))
 				}
 			}
 		}
@@ -364,7 +501,7 @@ func replyBlock(runs []run) (block, bool) {
 	if len(t.rows) == 0 {
 		return block{}, false
 	}
-	return block{title: "Agent reply latency by concurrent chats", table: t}, true
+	return block{id: "reply", title: "Agent reply latency by concurrent chats", table: t}, true
 }
 
 // replyLevels returns the chats levels at which some run saw a reply,
@@ -410,9 +547,9 @@ func findMaxBlocks(runs []run) []block {
 	if len(sum.rows) == 0 {
 		return nil
 	}
-	bs := []block{{title: "Find max", table: sum}}
+	bs := []block{{id: "find-max", title: "Find max", table: sum}}
 	if len(steps.rows) > 0 {
-		bs = append(bs, block{title: "Find max steps", table: steps})
+		bs = append(bs, block{id: "find-max-steps", title: "Find max steps", table: steps})
 	}
 	return bs
 }
@@ -430,7 +567,7 @@ func simBlock(runs []run) (block, bool) {
 	if len(t.rows) == 0 {
 		return block{}, false
 	}
-	return block{title: "Simulation", table: t}, true
+	return block{id: "simulation", title: "Simulation", table: t}, true
 }
 
 // maxSeriesRows is the most rows the condensed time series table has per
@@ -459,26 +596,26 @@ func sampleIndexes(n, max int) []int {
 
 func seriesBlocks(runs []run) []block {
 	var bs []block
-	for _, r := range runs {
-		title := r.label
+	for i, r := range runs {
+		id, title := fmt.Sprintf("series-%d", i+1), r.label
 		if len(r.r.Series) > maxSeriesRows {
 			title += fmt.Sprintf(" (%d of %d intervals)", maxSeriesRows, len(r.r.Series))
 		}
 		if len(r.r.Series) == 0 {
-			bs = append(bs, block{title: title, note: "No time series was recorded."})
+			bs = append(bs, block{id: id, title: title, note: "No time series was recorded."})
 			continue
 		}
-		t := newTable("#End (s)", "#Messages/s", "#Deliveries/s", "#Connections", "#Queue length", "#Errors", "#Delivery p99 (ms)")
+		t := newTable("#End (scenario s)", "#Messages/s", "#Deliveries/s", "#Connections", "#Queue length", "#Errors", "#Delivery p99")
 		for _, i := range sampleIndexes(len(r.r.Series), maxSeriesRows) {
 			p := r.r.Series[i]
 			p99 := dash
 			if l, ok := p.Latency["delivery"]; ok && l.Count > 0 {
-				p99 = fmtMs(l.P99Ms)
+				p99 = reports.FormatMs(l.P99Ms)
 			}
 			t.addCells(cell{text: fmtSig(p.EndS, 3)}, cell{text: fmtSig(p.MessagesPerS, 3)}, cell{text: fmtSig(p.DeliveriesPerS, 3)},
 				cell{text: fmtCount(p.Connections)}, cell{text: fmtCount(p.QueueLength)}, zeroCell(p.Errors), cell{text: p99})
 		}
-		bs = append(bs, block{title: title, table: t})
+		bs = append(bs, block{id: id, title: title, table: t})
 	}
 	return bs
 }
