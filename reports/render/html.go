@@ -147,6 +147,11 @@ func htmlSectionOf(s section) htmlSection {
 				var hr []htmlCell
 				for i, c := range row {
 					class := strings.TrimSpace(numClass(i < len(t.num) && t.num[i]) + " " + c.kind.class())
+					if strings.Count(c.text, " ") > 2 {
+						// Words, not a figure (why an objective has no
+						// verdict): wrapped within the cell's width.
+						class = strings.TrimSpace(class + " words")
+					}
 					hr = append(hr, htmlCell{Text: c.text, Class: class})
 				}
 				ht.Rows = append(ht.Rows, hr)
@@ -192,6 +197,7 @@ table{border-collapse:collapse;margin:4px 0 12px;font-size:13px}
 th,td{border:1px solid #d0d0d0;padding:3px 8px;text-align:left;vertical-align:top;max-width:22em}
 th{background:#f2f2f2;font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.num.words{white-space:normal;text-align:left}
 .pass{color:#1a7f37;font-weight:600}
 .fail{color:#b3261e;font-weight:600}
 .nodata{color:#9a6700;font-weight:600}
