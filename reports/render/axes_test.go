@@ -202,7 +202,7 @@ func TestNoDataVerdict(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`<td>menu.p99 &lt; 50ms</td><td class="num">2.48ms, too few samples: 37 menu values, and a p99 needs 100</td><td class="num">37</td><td class="nodata">NO DATA</td>`,
+		`<td>menu.p99 &lt; 50ms</td><td class="num words">2.48ms, too few samples: 37 menu values, and a p99 needs 100</td><td class="num">37</td><td class="nodata">NO DATA</td>`,
 		`<td class="num">7.18ms</td><td class="num">197</td><td class="pass">PASS</td>`,
 		`<td class="fail">8 pass, 1 no data</td>`,
 	} {

@@ -146,8 +146,9 @@ func htmlSectionOf(s section) htmlSection {
 			for _, row := range t.rows {
 				var hr []htmlCell
 				for i, c := range row {
-					class := strings.TrimSpace(numClass(i < len(t.num) && t.num[i]) + " " + c.kind.class())
-					if strings.Count(c.text, " ") > 2 {
+					num := i < len(t.num) && t.num[i]
+					class := strings.TrimSpace(numClass(num) + " " + c.kind.class())
+					if num && strings.Count(c.text, " ") > 2 {
 						// Words, not a figure (why an objective has no
 						// verdict): wrapped within the cell's width.
 						class = strings.TrimSpace(class + " words")
