@@ -203,7 +203,9 @@ type Sim struct {
 // FindMax is a search for the highest load a server carries while meeting
 // every objective: the load stepped up until an objective broke, then
 // narrowed down between the last load that passed and the first that
-// failed.
+// failed. Each step is judged on enough data (runs repeated and merged until
+// every objective has the samples it needs), and a failure is confirmed by a
+// second trial before the search turns on it.
 type FindMax struct {
 	// Parameter is the scenario field stepped: customers.rate (arrivals per
 	// second, Poisson) or customers.population (connected customers).
@@ -217,26 +219,56 @@ type FindMax struct {
 	// Precision is the relative gap between Best and Failed the search
 	// stopped at.
 	Precision float64 `json:"precision"`
+	// MaxRuns is the most runs one trial may play and merge to give every
+	// objective the samples it needs; 0 in results older than the field.
+	MaxRuns int `json:"max_runs,omitempty"`
 	// Stopped says why the search ended: "settled" (Best and Failed within
 	// Precision), "steps" (the step budget ran out), "limit" (the
 	// open-file limit capped the load), "none passed" (even the lowest load
-	// failed) or "interrupted".
+	// failed), "too few samples" (a load at or below a failure could not be
+	// judged within MaxRuns runs) or "interrupted".
 	Stopped string `json:"stopped"`
-	// Steps are the runs in the order they were played.
+	// Steps are the loads tried, in the order they were played.
 	Steps []FindMaxStep `json:"steps"`
 }
 
-// FindMaxStep is one run of a FindMax search.
+// FindMaxStep is one load of a FindMax search: a trial, and when it failed,
+// a second trial that confirms the failure or refutes it.
 type FindMaxStep struct {
 	// Load is the value of the stepped parameter.
 	Load float64 `json:"load"`
-	// Pass is whether the run was valid and met every objective.
+	// Pass is whether the load met every objective in a valid run: its
+	// first trial passed, or its confirmation did.
 	Pass bool `json:"pass"`
-	// Failed lists what broke: each failed objective's expression and
-	// value, and the reasons the run was invalid.
+	// Failed lists what broke in the step's last trial: each failed
+	// objective's expression and value, and the reasons the run was
+	// invalid.
 	Failed []string `json:"failed,omitempty"`
-	// Dir is the directory holding the step's own result.json and logs.
+	// Unjudged says why the step neither passed nor failed: an objective
+	// had too few samples within MaxRuns runs. The search counts it as
+	// neither.
+	Unjudged string `json:"unjudged,omitempty"`
+	// Dir is the directory holding the step's result.json (its last
+	// trial's, merged over that trial's runs) and each run's own directory.
 	Dir string `json:"dir"`
+	// Trials are the step's trials in order: one, or two when the first
+	// failed. Absent in results older than the field.
+	Trials []FindMaxTrial `json:"trials,omitempty"`
+}
+
+// FindMaxTrial is one verdict on a load: runs played one after another,
+// each with a seed of its own, merged until every objective had the samples
+// it needs or MaxRuns were played.
+type FindMaxTrial struct {
+	// Pass is whether the merged runs were valid and met every objective.
+	Pass bool `json:"pass"`
+	// Failed lists what broke, as FindMaxStep.Failed does.
+	Failed []string `json:"failed,omitempty"`
+	// Unjudged says which objective lacked samples, when nothing failed but
+	// the trial could not be judged.
+	Unjudged string `json:"unjudged,omitempty"`
+	// Runs are the directories of the runs merged, in the order played.
+	Runs []string `json:"runs"`
 }
 
 // Run describes the run a result came from. The bench fills it in; the
