@@ -397,7 +397,7 @@ func (f *finder) trial(ctx context.Context, n int, sc *scenario.Scenario, dir st
 		}
 		v, failed, short, more := judgeTrial(merged, len(played), f.opts.MaxRuns)
 		if more && ctx.Err() == nil {
-			fmt.Fprintf(f.out, "find-max step %d: %d run(s) merged: %s: playing another\n", n, len(played), short)
+			fmt.Fprintf(f.out, "find-max step %d: %s: playing run %d\n", n, short, *runs+1)
 			continue
 		}
 		if more {
@@ -430,9 +430,9 @@ func judgeTrial(res *reports.Result, runs, maxRuns int) (v verdict, failed []str
 			}
 			if k > need {
 				need = k
-				short = fmt.Sprintf("%s: %s in %d run(s)", ob.Expression, ob.Insufficient, runs)
+				short = fmt.Sprintf("%s after %s: %s", ob.Expression, plural(runs, "run"), ob.Insufficient)
 				if k != math.MaxInt {
-					short += fmt.Sprintf(", about %d needed", k)
+					short += fmt.Sprintf("; about %s needed", plural(k, "run"))
 				}
 			}
 		case !ob.Pass:
@@ -448,7 +448,7 @@ func judgeTrial(res *reports.Result, runs, maxRuns int) (v verdict, failed []str
 		return 0, nil, short, true
 	}
 	if need != math.MaxInt {
-		short += fmt.Sprintf(", over the %d a trial may play", maxRuns)
+		short += fmt.Sprintf(", more than the %d a trial may play", maxRuns)
 	}
 	return verdictUnjudged, nil, short, false
 }
@@ -544,4 +544,12 @@ func stepVerdict(st reports.FindMaxStep) string {
 		return fmt.Sprintf("FAIL, confirmed by a second trial (%d runs in all): %q", runs, st.Failed)
 	}
 	return fmt.Sprintf("FAIL %q", st.Failed)
+}
+
+// plural says n things: "1 run", "3 runs".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

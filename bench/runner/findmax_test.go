@@ -376,8 +376,8 @@ func TestJudgeTrial(t *testing.T) {
 	}{
 		{"enough, met", 1, true, []reports.Objective{p99(150, true)}, verdictPass, false, 0, ""},
 		{"enough, not met", 1, true, []reports.Objective{p99(150, false)}, verdictFail, false, 1, ""},
-		{"40 of 100 in one run: more", 1, true, []reports.Objective{p99(40, false)}, 0, true, 0, "about 3 needed"},
-		{"15 of 100 in one run: 7 runs, over 5", 1, true, []reports.Objective{p99(15, false)}, verdictUnjudged, false, 0, "over the 5"},
+		{"40 of 100 in one run: more", 1, true, []reports.Objective{p99(40, false)}, 0, true, 0, "about 3 runs needed"},
+		{"15 of 100 in one run: 7 runs, over 5", 1, true, []reports.Objective{p99(15, false)}, verdictUnjudged, false, 0, "more than the 5"},
 		{"no data: cannot project", 1, true, []reports.Objective{p99(0, false)}, verdictUnjudged, false, 0, "bot.p99"},
 		{"a judged failure ends it", 1, true, []reports.Objective{p99(40, false), lost}, verdictFail, false, 1, ""},
 		{"invalid ends it", 1, false, []reports.Objective{p99(40, false)}, verdictFail, false, 1, ""},
