@@ -219,9 +219,6 @@ type FindMax struct {
 	// Precision is the relative gap between Best and Failed the search
 	// stopped at.
 	Precision float64 `json:"precision"`
-	// MaxRuns is the most runs one trial may play and merge to give every
-	// objective the samples it needs; 0 in results older than the field.
-	MaxRuns int `json:"max_runs,omitempty"`
 	// Stopped says why the search ended: "settled" (Best and Failed within
 	// Precision), "steps" (the step budget ran out), "limit" (the
 	// open-file limit capped the load), "none passed" (even the lowest load
@@ -230,6 +227,10 @@ type FindMax struct {
 	Stopped string `json:"stopped"`
 	// Steps are the loads tried, in the order they were played.
 	Steps []FindMaxStep `json:"steps"`
+	// MaxRuns is the most runs one trial may play and merge to give every
+	// objective the samples it needs; 0 in results older than the field.
+	// (Last, so that the test log tools/results parses keeps its order.)
+	MaxRuns int `json:"max_runs,omitempty"`
 }
 
 // FindMaxStep is one load of a FindMax search: a trial, and when it failed,
