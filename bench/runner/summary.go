@@ -90,11 +90,7 @@ func Summary(w io.Writer, res *reports.Result) error {
 	if fm := res.FindMax; fm != nil {
 		fmt.Fprintf(w, "\nfind-max over %s (stopped: %s)\n", fm.Parameter, fm.Stopped)
 		for i, st := range fm.Steps {
-			verdict := "pass"
-			if !st.Pass {
-				verdict = fmt.Sprintf("FAIL %q", st.Failed)
-			}
-			fmt.Fprintf(w, "  step %2d  %-10g %s\n", i+1, st.Load, verdict)
+			fmt.Fprintf(w, "  step %2d  %-10g %s\n", i+1, st.Load, stepVerdict(st))
 		}
 		fmt.Fprintf(w, "highest %s meeting every objective: %g", fm.Parameter, fm.Best)
 		if fm.Failed > 0 {

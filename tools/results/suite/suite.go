@@ -268,7 +268,7 @@ func Standard() []Entry {
 		},
 		{
 			ID: "faults", Title: "Measuring honestly: bench against a faulty server",
-			Cmd:     []string{"go", "test", "-count=1", "-run", "Stall|Faults|Healthy|Knee", "-v", "./bench/runner"},
+			Cmd:     []string{"env", "SWARMDESK_LONG=1", "go", "test", "-count=1", "-run", "Stall|Faults|Healthy|Knee", "-v", "./bench/runner"},
 			Timeout: 20 * time.Minute, OKExit: []int{1},
 			parse: func(dir string, _ *Record, f *Figures) error {
 				l, err := readTestLog("faults", dir)
