@@ -35,7 +35,9 @@ type Config struct {
 	// measured from the intended time.
 	LateBound time.Duration
 	// MaxLateFraction is the share of late or dropped actions, out of all
-	// scheduled ones, beyond which the run is invalid. Default 0.01.
+	// scheduled ones, beyond which the run is invalid; above 0, never less
+	// than one action, so a run of under 100 actions allows one. Default
+	// 0.01.
 	MaxLateFraction float64
 	// MaxChats is the highest agent concurrency whose reply latency gets its
 	// own histogram; replies at higher concurrency are counted at MaxChats.

@@ -367,8 +367,16 @@ func (r *Recorder) Result(run reports.Run) (*reports.Result, error) {
 		return nil, fmt.Errorf("result: lag: %w", err)
 	}
 	if scheduled := a.Started + a.Dropped; scheduled > 0 {
+		// A share allowed is never less than one action: in a run of
+		// fewer than 100 actions, 1% is not a whole one, and a single
+		// late action says nothing of a generator that fell behind. A
+		// fraction of 0 allows none.
 		behind := a.Late + a.Dropped
-		if frac := float64(behind) / float64(scheduled); frac > r.cfg.MaxLateFraction {
+		allowed := r.cfg.MaxLateFraction * float64(scheduled)
+		if r.cfg.MaxLateFraction > 0 {
+			allowed = max(1, allowed)
+		}
+		if frac := float64(behind) / float64(scheduled); float64(behind) > allowed {
 			res.Invalidate(fmt.Sprintf(
 				"generator fell behind: %d of %d actions (%.2f%%) started more than %v late or were dropped (limit %g%%)",
 				behind, scheduled, 100*frac, r.cfg.LateBound, 100*r.cfg.MaxLateFraction))

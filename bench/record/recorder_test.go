@@ -234,6 +234,8 @@ func TestGeneratorLag(t *testing.T) {
 		{"past it", 989, 11, 0, 0.01, false, "11 of 1001 actions (1.10%) started more than 10ms late or were dropped (limit 1%)"},
 		{"dropped count", 995, 0, 6, 0.005, false, "6 of 1002 actions"},
 		{"none allowed", 100, 1, 0, 0, false, "1 of 102 actions"},
+		{"one of a small run", 40, 1, 0, 0.01, true, ""},
+		{"two of a small run", 40, 2, 0, 0.01, false, "2 of 43 actions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
