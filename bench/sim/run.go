@@ -39,6 +39,13 @@ type Options struct {
 	// Grace bounds how long, in simulated time after the scenario's end,
 	// the simulation waits for sessions still in progress. Default 1h.
 	Grace time.Duration
+	// TotalsOnly leaves out the time series: the result has one point for
+	// the whole run instead of one per recording interval, OutDir gets the
+	// result document without the interval logs, and nothing else
+	// changes. Encoding each interval's histograms is half the CPU time
+	// of a long simulation (peak-hour: 4.4s against 8.4s), which a caller
+	// that reads only the totals (bench plan, a sweep) need not pay.
+	TotalsOnly bool
 }
 
 // Errors classify why Run failed, as runner's do; bench maps both to exit
@@ -100,7 +107,9 @@ func Simulate(ctx context.Context, sc *scenario.Scenario, opts Options) (*report
 	clk := NewClock(start)
 	net := NewNet(clk, desks)
 	cfg := record.DefaultConfig()
-	cfg.Dir = opts.OutDir
+	if !opts.TotalsOnly {
+		cfg.Dir = opts.OutDir
+	}
 	cfg.Interval = interval(time.Duration(sc.Duration))
 	if opts.OutDir != "" {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
@@ -167,8 +176,10 @@ func Simulate(ctx context.Context, sc *scenario.Scenario, opts Options) (*report
 		// progress, cancellation and the peaks are looked at often.
 		target := nextCut
 		if done := clk.Run(target, 1<<16); done {
-			if _, err := rec.Tick(clk.Now()); err != nil {
-				return nil, fmt.Errorf("%w: recording: %w", ErrSetup, err)
+			if !opts.TotalsOnly {
+				if _, err := rec.Tick(clk.Now()); err != nil {
+					return nil, fmt.Errorf("%w: recording: %w", ErrSetup, err)
+				}
 			}
 			nextCut = nextCut.Add(cfg.Interval)
 		}
