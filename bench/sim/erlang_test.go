@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/internal/longtest"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
@@ -75,15 +76,7 @@ func erlangC(c int, a float64) float64 {
 // each, and compares the probability of waiting, the mean wait and the
 // probability of abandoning with queueing theory.
 func TestErlang(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulates about 600,000 sessions")
-	}
-	if raceEnabled {
-		// Ten minutes under the race detector; the simulator's
-		// concurrency is nil (one goroutine), and .ci/run runs this test
-		// without -race.
-		t.Skip("statistical test: run without -race (.ci/run does)")
-	}
+	longtest.Require(t, "simulates about 600,000 sessions, ten minutes under -race")
 	const handle = 1.0 // seconds: mu = 1
 	loads := []float64{0.3, 0.45, 0.6, 0.7, 0.8}
 	agents := []int{2, 5, 20}

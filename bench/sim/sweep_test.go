@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/swarmdesk/swarmdesk/reports"
 )
 
 func TestParseSweep(t *testing.T) {
@@ -41,15 +43,18 @@ func TestParseSweep(t *testing.T) {
 	}
 }
 
-// TestRunSweep sweeps the agents' concurrency of a small scenario: more
-// chats per agent, shorter queues.
+// TestRunSweep sweeps the agents' concurrency of a small scenario: one
+// result per value, each in its own directory, with the value applied;
+// more chats per agent, queues no longer.
 func TestRunSweep(t *testing.T) {
 	dir := t.TempDir()
 	sw, err := ParseSweep("agents.groups[0].max_chats=1..3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pts, err := RunSweep(context.Background(), Options{Scenario: "smoke", OutDir: dir}, sw)
+	opts := small(1)
+	opts.OutDir, opts.TotalsOnly = dir, true
+	pts, err := RunSweep(context.Background(), opts, sw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +62,15 @@ func TestRunSweep(t *testing.T) {
 		t.Fatalf("%d points", len(pts))
 	}
 	for i, p := range pts {
-		if p.Sessions == 0 || p.MaxConcurrent > i+1+2 { // pool 0 at i+1; pool 1 keeps max 2
-			t.Errorf("point %s: %+v", p.Value, p)
+		if p.Value != sw.Values[i] || p.Sessions == 0 || p.MaxConcurrent > i+1+2 { // pool 0 at i+1; pool 1 keeps max 2
+			t.Errorf("point %d: %+v", i, p)
+		}
+		res, err := reports.ReadFile(filepath.Join(p.Dir, ResultFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Sessions != p.Result.Sessions {
+			t.Errorf("point %s: %s holds sessions %+v, the point %+v", p.Value, p.Dir, res.Sessions, p.Result.Sessions)
 		}
 	}
 	if pts[0].QueueWaitP90Ms < pts[2].QueueWaitP90Ms {
