@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/swarmdesk/swarmdesk/bench/plan"
+	"github.com/swarmdesk/swarmdesk/bench/progress"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
 
@@ -26,8 +27,11 @@ examples:
 
 The scenario is the forecast (arrivals, deflection, message rates, typing
 and handle times, as behaviour). For each concurrency, bench sim finds the
-fewest agents meeting the answer objective; the recommended concurrency is
-the highest whose agent reply p90 meets its objective.
+fewest agents meeting the answer objective, every staffing played with
+--seeds seeds (the mean decides; the spread says how sure it is), never
+more agents than a lower concurrency needs unless measured and said. The
+recommended concurrency is the lowest meeting both objectives whose
+staffing is within the spread of the fewest. Server nodes need --capacity.
 `
 
 // planCmd is "bench plan".
@@ -44,6 +48,7 @@ func planCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&answer, "answer", "80%/20s", "answer objective: SHARE/WITHIN of customers asking for a person assigned in time")
 	fs.DurationVar(&opts.Objectives.ReplyP90, "reply-p90", 60*time.Second, "agent reply latency p90 objective")
 	fs.StringVar(&chats, "chats", "1,2,3,4,5,6,8,10,12,15,20", "concurrencies to try: a list (1,2,4) or a range (1..20)")
+	fs.IntVar(&opts.Seeds, "seeds", 3, "seeds each staffing is simulated with, from the scenario's: the spread over them is the plan's confidence")
 	fs.IntVar(&opts.MaxAgents, "max-agents", 0, "most agents the search tries (default 20 times the scenario's)")
 	fs.StringVar(&capacity, "capacity", "", "a bench run --find-max result.json: one node's capacity, for the node count")
 	fs.StringVar(&headroom, "headroom", "30%", "share of a node's capacity kept free")
@@ -69,7 +74,10 @@ func planCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return 2, fmt.Errorf("plan: --capacity: %w", err)
 		}
 	}
-	opts.Progress = stderr
+	if opts.Seeds < 1 {
+		return 2, fmt.Errorf("plan: --seeds %d: want at least 1", opts.Seeds)
+	}
+	opts.Progress = progress.New(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p, err := plan.Make(ctx, opts)
