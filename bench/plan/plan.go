@@ -66,8 +66,9 @@ type Options struct {
 	// give a spread; each is a whole simulation.
 	Seeds int
 	// Resolution is how close the search gets to the fewest agents, as a
-	// share of them (at least one agent): a finer answer than the spread
-	// over the seeds means nothing. Default 2%.
+	// share of them (at least one agent), or half the seeds' spread in
+	// agents when that is wider: a finer answer than the spread means
+	// nothing. Default 2%.
 	Resolution float64
 	// MaxAgents bounds the staffing search. Default 20 times the
 	// scenario's agents.
@@ -225,7 +226,7 @@ func makePlan(ctx context.Context, opts Options, measure measureFunc) (*Plan, er
 	replyMissed := false
 	for i, chats := range opts.Concurrency {
 		s.level = i
-		lv, err := s.level1(chats, prev, replyMissed)
+		lv, err := s.searchLevel(chats, prev, replyMissed)
 		if err != nil {
 			return nil, err
 		}
@@ -348,17 +349,22 @@ type search struct {
 	runsDone []int
 	// found are the levels whose staffing was found, for the next guess.
 	found []Level
-	// kappa is the last slope of the answered share against agents, in
-	// share per share of agents: how far to step from a first point.
-	kappa float64
+	// kappa is the slope of the answered share against agents, in share
+	// per share of agents: the mean of the levels found (kappas), or
+	// initialKappa before any. It sets how far to step from a first
+	// point, and bounds the slope a few noisy points measure.
+	kappa  float64
+	kappas []float64
 }
 
 // estimate is the share of the plan done, counting the concurrencies left
-// at the mean simulations of those done (12 per seed before any is).
+// at the mean simulations of those done after the first (which starts
+// from no trend and takes the most), or four staffings of every seed
+// before then.
 func (s *search) estimate() float64 {
 	per := 4.0 * float64(len(s.seeds))
-	if len(s.runsDone) > 0 {
-		per = mean(intsToFloats(s.runsDone))
+	if len(s.runsDone) > 1 {
+		per = mean(intsToFloats(s.runsDone[1:]))
 	}
 	done := float64(s.runs)
 	thisLevel := done - float64(sum(s.runsDone))
@@ -425,13 +431,13 @@ func (s *search) eval(chats int, ns []int) ([]*point, error) {
 	return pts, nil
 }
 
-// level1 finds the fewest agents meeting the answer objective at chats per
-// agent, no more than prev's (the lower concurrency's) unless that
-// staffing is measured to fall short here, and measures the reply latency
-// there. After a lower concurrency missed the reply objective, it first
-// tries prev's staffing: if the reply objective is missed there too, the
-// search stops (fewer agents would only carry more chats each).
-func (s *search) level1(chats int, prev *Level, replyMissed bool) (Level, error) {
+// searchLevel finds the fewest agents meeting the answer objective at
+// chats per agent, no more than prev's (the lower concurrency's) unless
+// that staffing is measured to fall short here, and measures the reply
+// latency there. After a lower concurrency missed the reply objective, it
+// first tries prev's staffing: if the reply objective is missed there too,
+// the search stops (fewer agents would only carry more chats each).
+func (s *search) searchLevel(chats int, prev *Level, replyMissed bool) (Level, error) {
 	ob := s.opts.Objectives
 	lv := Level{Chats: chats, Monotone: true, Margin: -1}
 	runs0 := s.runs
@@ -471,7 +477,18 @@ func (s *search) level1(chats int, prev *Level, replyMissed bool) (Level, error)
 		}
 		return lo, hi
 	}
-	tol := func(ref int) int { return max(1, int(math.Round(s.opts.Resolution*float64(ref)))) }
+	// The search stops within Resolution of the agents, or half the
+	// seeds' spread in agents once that is known: a finer bracket than
+	// the spread would be bought with simulations and mean nothing.
+	tol := func(ref int) int {
+		t := s.opts.Resolution * float64(ref)
+		if _, hi := bracket(); hi > 0 {
+			if k := slope(pts, hi, s.kappa); k > 0 {
+				t = max(t, ci95(pts[hi].shares)/k/2)
+			}
+		}
+		return max(1, int(math.Round(t)))
+	}
 
 	if prev != nil && replyMissed {
 		s.status(chats, floor, capN)
@@ -520,9 +537,10 @@ func (s *search) level1(chats int, prev *Level, replyMissed bool) (Level, error)
 	}
 	lo, hi := bracket()
 	lv.fill(pts[hi], lo, ob)
-	if k := slope(pts, hi, 0); k > 0 {
+	if k := slope(pts, hi, s.kappa); k > 0 {
 		lv.Margin = int(math.Ceil(lv.AnsweredCI95/k)) + max(hi-lo-1, 0)
-		s.kappa = k * float64(hi)
+		s.kappas = append(s.kappas, k*float64(hi))
+		s.kappa = mean(s.kappas)
 	}
 	lv.Runs = s.runs - runs0
 	s.found = append(s.found, lv)
@@ -629,15 +647,18 @@ func (s *search) candidates(pts map[int]*point, lo, hi, capN, guess, tol int) []
 }
 
 // slope is the answered share gained per agent near n: the least-squares
-// slope over the measured staffings within 15% of n, or prior (a share
-// per share of agents) at n when those do not rise.
+// slope over the measured staffings within 25% of n, kept within a third
+// and three times prior (a share per share of agents, the slope of the
+// levels before) so that a few noisy points cannot make it vanish or
+// soar; prior alone when those points do not rise.
 func slope(pts map[int]*point, n int, prior float64) float64 {
 	var xs, ys []float64
 	for m, pt := range pts {
-		if math.Abs(float64(m-n)) <= 0.15*float64(n) {
+		if math.Abs(float64(m-n)) <= 0.25*float64(n) {
 			xs, ys = append(xs, float64(m)), append(ys, pt.mean())
 		}
 	}
+	at := prior / float64(max(n, 1))
 	if len(xs) >= 2 {
 		mx, my := mean(xs), mean(ys)
 		var sxy, sxx float64
@@ -646,13 +667,13 @@ func slope(pts map[int]*point, n int, prior float64) float64 {
 			sxx += (xs[i] - mx) * (xs[i] - mx)
 		}
 		if sxx > 0 && sxy > 0 {
-			return sxy / sxx
+			if prior <= 0 {
+				return sxy / sxx
+			}
+			return min(max(sxy/sxx, at/3), 3*at)
 		}
 	}
-	if prior <= 0 {
-		return 0
-	}
-	return prior / float64(max(n, 1))
+	return at
 }
 
 func mean(xs []float64) float64 {
@@ -817,7 +838,7 @@ func (lv Level) summary(ob Objectives) string {
 func (p *Plan) explain(sc *scenario.Scenario, opts Options) {
 	ob := opts.Objectives
 	p.Explain = append(p.Explain, fmt.Sprintf(
-		"method: for each concurrency, bench sim plays %q (%.0f sessions) with every agent pool at that many chats per agent, once per seed (%s, the same at every staffing), and searches for the fewest agents whose mean over the seeds has %.0f%% of the customers asking for a person assigned within %v (abandoners count as not answered), to within %.0f%% of the agents; %d simulations",
+		"method: for each concurrency, bench sim plays %q (%.0f sessions) with every agent pool at that many chats per agent, once per seed (%s, the same at every staffing), and searches for the fewest agents whose mean over the seeds has %.0f%% of the customers asking for a person assigned within %v (abandoners count as not answered), to within %.0f%% of the agents or half the seeds' spread in agents, whichever is wider; %d simulations",
 		sc.Name, sc.Schedule().Sessions(), joinSeeds(p.Seeds), 100*ob.AnswerShare, ob.AnswerWithin, 100*opts.Resolution, p.Simulations))
 	p.Explain = append(p.Explain, "spread: ± agents is the 95% confidence interval of the mean answered share over the seeds, turned into agents by the share's slope there, plus the staffings the search left untried")
 	for _, lv := range p.Levels {
