@@ -832,3 +832,32 @@ func TestTickBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizeEmpty: the shortcut for an empty histogram gives what
+// encoding it gives, for each geometry, and for a histogram emptied by a
+// reset as for a new one.
+func TestSummarizeEmpty(t *testing.T) {
+	for _, g := range []geometry{{1000, int64(time.Hour), 3}, {1, 1_000_000, 2}} {
+		for _, reset := range []bool{false, true} {
+			p := hdrhistogram.NewPacked(g.lowest, g.highest, int(g.digits))
+			if reset {
+				_ = p.RecordValue(g.lowest * 7)
+				p.Reset()
+			}
+			want, err := encodeSummary(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // computed, then remembered
+				if got, err := summarize(p); err != nil || got != want {
+					t.Errorf("geometry %+v reset %v: summarize = %+v, %v; want %+v", g, reset, got, err, want)
+				}
+			}
+		}
+	}
+	full := hdrhistogram.NewPacked(1000, int64(time.Hour), 3)
+	_ = full.RecordValue(5000)
+	if s, err := summarize(full); err != nil || s.Count != 1 {
+		t.Errorf("summarize of one value = %+v, %v", s, err)
+	}
+}
