@@ -464,5 +464,5 @@ func encodeSummary(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
 	if err != nil {
 		return reports.Summary{}, fmt.Errorf("decode histogram: %w", err)
 	}
-	return reports.NewSummary(h)
+	return reports.NewSummaryEncoded(h, enc), nil
 }
