@@ -614,6 +614,7 @@ func TestPollLostAnswer(t *testing.T) {
 // TestPollRetriesExhausted fails every poll: the link gives up after
 // pollRetries retries and reports Dropped once.
 func TestPollRetriesExhausted(t *testing.T) {
+	t.Parallel()
 	f := newFakeServer(t)
 	rt := newPollRuntime(t, f, PollOptions{Wait: time.Second})
 	lp := rt.Loop(0)
