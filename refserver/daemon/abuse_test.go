@@ -145,7 +145,8 @@ func wantMetric(t *testing.T, srv *rt.Server, series string, want float64) {
 // it is whole, although every byte resets the idle timer; a frame arriving
 // in pieces within the timeout is fine, however long the connection lives.
 func TestSlowLoris(t *testing.T) {
-	t.Parallel() // mostly waiting for timeouts
+	// Mostly waiting for timeouts, so beside the other tests that do.
+	t.Parallel()
 	const frameTimeout = 300 * time.Millisecond
 	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.FrameTimeout = frameTimeout }))
 	defer srv.Close()
@@ -216,7 +217,8 @@ func TestSlowLoris(t *testing.T) {
 // server sees only silence) is closed by the idle timeout with error 105
 // and unregistered; the bystander, who keeps talking, stays.
 func TestSilentPeer(t *testing.T) {
-	t.Parallel() // mostly waiting for timeouts
+	// Mostly waiting for timeouts, so beside the other tests that do.
+	t.Parallel()
 	const heartbeat = 250 * time.Millisecond // idle after 750ms
 	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.Heartbeat = heartbeat }))
 	defer srv.Close()
