@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -11,17 +12,30 @@ import (
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
-// TestBinary builds refserver, runs it as a child with the demo tenant,
-// checks /healthz and /metrics, talks to it, and stops it with SIGTERM:
-// it must exit 0.
-func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
+// runMain is the environment variable that makes the test binary run
+// refserver's main instead of the tests.
+const runMain = "SWARMDESK_TEST_RUN_MAIN"
+
+// TestMain runs main when TestBinary starts this test binary as the
+// server: it holds main as go build would, so the test needs no build of
+// its own (one costs tens of seconds on a busy machine).
+func TestMain(m *testing.M) {
+	if os.Getenv(runMain) == "1" {
+		main()
+		os.Exit(0)
 	}
-	bin, err := child.Build(t.TempDir())
+	os.Exit(m.Run())
+}
+
+// TestBinary runs refserver's main as a child with the demo tenant, checks
+// /healthz and /metrics, talks to it, and stops it with SIGTERM: it must
+// exit 0.
+func TestBinary(t *testing.T) {
+	bin, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv(runMain, "1") // inherited by the child
 	p, err := child.Start(bin, "--loops", "1")
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,12 @@
 package reports
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,8 +75,44 @@ func latencyOf(t testing.TB, corrected, raw []int64) Latency {
 // shardResult builds shard index of count of a run of scenario "smoke",
 // seed 42, with deterministic figures drawn from the shard's own seed. It
 // returns the raw values it recorded for the delivery metric, so a test can
-// check a merge against one histogram of all of them.
+// check a merge against one histogram of all of them. Each call returns a
+// copy of its own: a shard is built once per test binary, since encoding
+// its histograms is most of what the merge tests cost under the race
+// detector.
 func shardResult(t testing.TB, index, count int) (r *Result, deliveryCorrected, deliveryRaw []int64) {
+	t.Helper()
+	key := [2]int{index, count}
+	v, ok := shardCache.Load(key)
+	if !ok {
+		var s builtShard
+		s.r, s.dc, s.dr = buildShard(t, index, count)
+		v, _ = shardCache.LoadOrStore(key, s)
+	}
+	s := v.(builtShard)
+	b, err := json.Marshal(s.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = new(Result)
+	if err := json.Unmarshal(b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r, s.r) {
+		t.Fatalf("shard %d of %d: a copy through JSON differs from the original", index, count)
+	}
+	return r, slices.Clone(s.dc), slices.Clone(s.dr)
+}
+
+// shardCache holds the shards shardResult built, by [index, count].
+var shardCache sync.Map
+
+type builtShard struct {
+	r      *Result
+	dc, dr []int64
+}
+
+// buildShard builds what shardResult returns.
+func buildShard(t testing.TB, index, count int) (r *Result, deliveryCorrected, deliveryRaw []int64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(42, uint64(index)))
 	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC).Add(time.Duration(index) * 50 * time.Millisecond)

@@ -230,6 +230,9 @@ func TestNewSummary(t *testing.T) {
 			if !back.Equals(h) {
 				t.Fatal("the encoded histogram does not decode to the one summarised")
 			}
+			if enc := NewSummaryEncoded(back, []byte(got.Histogram)); enc != got {
+				t.Errorf("NewSummaryEncoded of the decoded histogram and its encoding\n got %+v\nwant %+v", enc, got)
+			}
 			got.Histogram = ""
 			if tt.name == "hundred values" {
 				// 1..100 ms: percentiles within the 3 significant digits.

@@ -1,9 +1,12 @@
 package behavior
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/internal/longtest"
 	"github.com/swarmdesk/swarmdesk/refserver/desk"
 	"github.com/swarmdesk/swarmdesk/refserver/store"
 	"github.com/swarmdesk/swarmdesk/refserver/tenant"
@@ -44,9 +47,30 @@ agents:
 // answer is replayed before its ack, an agent taking up a chat whose
 // assignment was lost.)
 func TestCrashRecovery(t *testing.T) {
-	sc := parseScenario(t, crashScenario)
 	// 20ms each way: a cut finds frames in flight.
-	w := newWorld(t, sc, 20*time.Millisecond)
+	crashRecovery(t, parseScenario(t, crashScenario), 20*time.Millisecond)
+}
+
+// TestCrashRecoverySearch is TestCrashRecovery over many seeds and
+// latencies, the search its claim rests on.
+func TestCrashRecoverySearch(t *testing.T) {
+	longtest.Require(t, "a 20-minute simulated crash test for each of 25 seeds and 4 latencies")
+	for _, latency := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond, 700 * time.Millisecond} {
+		for seed := range uint64(25) {
+			t.Run(fmt.Sprintf("latency=%v/seed=%d", latency, seed), func(t *testing.T) {
+				sc := parseScenario(t, crashScenario)
+				sc.Seed = seed
+				crashRecovery(t, sc, latency)
+			})
+		}
+	}
+}
+
+// crashRecovery plays sc with latency each way and a cut every half
+// minute, and checks that every message and script survived.
+func crashRecovery(t *testing.T, sc *scenario.Scenario, latency time.Duration) {
+	t.Helper()
+	w := newWorld(t, sc, latency)
 	w.arrivals()
 	for at := 30 * time.Second; at < 10*time.Minute; at += 30 * time.Second {
 		w.clk.call(w.start.Add(at), func() { w.net.cut(2 * time.Second) })

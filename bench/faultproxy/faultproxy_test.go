@@ -517,8 +517,11 @@ func TestStall(t *testing.T) {
 		rtt := roundTrip(t, c)
 		slowest, fastest = max(slowest, rtt), min(fastest, rtt)
 	}
-	if slowest < stall*3/4 {
-		t.Fatalf("slowest round trip %v over two stalls, want at least %v", slowest, stall*3/4)
+	// The round trip in flight when a stall begins ends with the stall;
+	// the next starts as soon as the test goroutine gets to it, which a
+	// busy machine may delay by tens of milliseconds.
+	if slowest < stall/2 {
+		t.Fatalf("slowest round trip %v over two stalls, want at least %v", slowest, stall/2)
 	}
 	if fastest >= slowest {
 		t.Fatalf("fastest round trip %v, slowest %v", fastest, slowest)

@@ -240,7 +240,7 @@ func TestLedgerTooManyDevices(t *testing.T) {
 func TestLedgerBounded(t *testing.T) {
 	l := NewLedger()
 	run(t, l, members)
-	const n, window = 100_000, 8
+	const n, window = 10_000, 8
 	for i := uint64(1); i <= n; i++ {
 		l.Sent(conv, phone, 1000+i, t0, t0)
 		l.Acked(conv, 1000+i, i)

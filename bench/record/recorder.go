@@ -437,8 +437,33 @@ func (r *Recorder) fillAgents(ag *reports.Agents) error {
 
 // summarize summarises a sparse histogram the way reports summarises the
 // histograms it reads: from the dense histogram its encoding decodes to, so
-// a result's figures are exactly those any reader recomputes.
+// a result's figures are exactly those any reader recomputes. An empty
+// histogram's summary is the one of the first empty histogram of its
+// geometry: most metrics of a run record nothing, and each encoding
+// allocates a compressor of about a megabyte.
 func summarize(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
+	if p.TotalCount() != 0 {
+		return encodeSummary(p)
+	}
+	g := geometry{p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures()}
+	if s, ok := emptySummaries.Load(g); ok {
+		return s.(reports.Summary), nil
+	}
+	s, err := encodeSummary(p)
+	if err == nil {
+		emptySummaries.Store(g, s)
+	}
+	return s, err
+}
+
+// geometry is what an empty histogram's encoding depends on.
+type geometry struct{ lowest, highest, digits int64 }
+
+// emptySummaries holds summarize's empty summary of each geometry.
+var emptySummaries sync.Map
+
+// encodeSummary is summarize without the shortcut for an empty histogram.
+func encodeSummary(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
 	enc, err := p.Encode()
 	if err != nil {
 		return reports.Summary{}, fmt.Errorf("encode histogram: %w", err)
@@ -447,5 +472,5 @@ func summarize(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
 	if err != nil {
 		return reports.Summary{}, fmt.Errorf("decode histogram: %w", err)
 	}
-	return reports.NewSummary(h)
+	return reports.NewSummaryEncoded(h, enc), nil
 }

@@ -152,6 +152,7 @@ func TestIdleConnections(t *testing.T) {
 // heartbeats: the loops ping on their behalf, so the server keeps them
 // (without pings it closes them with error 105).
 func TestHeartbeats(t *testing.T) {
+	t.Parallel()
 	srv := refservertest.NewServer(refservertest.WithServerConfig(func(c *server.Config) { c.Heartbeat = time.Second }))
 	defer srv.Close()
 	rt, err := New(Options{Addr: srv.Addr, Loops: 2})

@@ -16,6 +16,7 @@ import (
 // real TCP against an in-process refserver, two loops, at 4x the
 // scenario's own timescale.
 func TestSmokeScenario(t *testing.T) {
+	t.Parallel()
 	sc, err := scenario.LoadNamed("smoke")
 	if err != nil {
 		t.Fatal(err)

@@ -2,25 +2,87 @@ package child
 
 import (
 	"errors"
+	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// fakeEnv is the environment variable that makes the test binary a
+// stand-in for refserver.
+const fakeEnv = "SWARMDESK_TEST_FAKE_REFSERVER"
+
+// TestMain runs fakeRefserver instead of the tests when a test starts
+// this test binary as the server.
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEnv) == "1" {
+		os.Exit(fakeRefserver(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeRefserver stands in for refserver, so that the tests of a package
+// that imports nothing of the server need no build of it (one costs tens
+// of seconds on a busy machine): it listens on --listen and --admin, says
+// so in refserver's serving line, accepts connections and closes them,
+// and exits 0 on SIGTERM. refserver's own TestBinary runs the real one
+// through Start and Stop.
+func fakeRefserver(args []string) int {
+	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
+	listen := fs.String("listen", "", "")
+	admin := fs.String("admin", "", "")
+	fs.Int("loops", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var addrs []string
+	for _, a := range []string{*listen, *admin} {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			log.Error("refserver failed", "err", err)
+			return 1
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	log.Info("refserver serving", "listen", addrs[0], "admin", addrs[1])
+	<-term
+	return 0
+}
+
+// fakeBinary returns the stand-in for refserver: this test binary, with
+// fakeEnv set for the children t starts.
+func fakeBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "1")
+	return bin
+}
 
 // TestKillRestart kills a refserver with SIGKILL and restarts it on the
 // same address: the listener is gone in between and back after, the pid
 // changes, and the usage covers both incarnations.
 func TestKillRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds refserver")
-	}
-	bin, err := Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Start(bin, "--loops", "1")
+	p, err := Start(fakeBinary(t), "--loops", "1")
 	if err != nil {
 		t.Fatal(err)
 	}

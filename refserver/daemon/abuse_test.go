@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -111,6 +112,11 @@ func wantClosedWith(t *testing.T, e ending, code wire.Code) string {
 	return er.Text
 }
 
+// unregisterWait bounds the wait for the server to act on a close it has
+// made or seen: it returns as soon as it has, and only a server that never
+// does takes it.
+const unregisterWait = 10 * time.Second
+
 // waitUnregistered waits until user of tenant has no device connected.
 func waitUnregistered(t *testing.T, srv *rt.Server, tenantID, user string, within time.Duration) {
 	t.Helper()
@@ -135,10 +141,12 @@ func wantMetric(t *testing.T, srv *rt.Server, series string, want float64) {
 }
 
 // TestSlowLoris: a frame begun and trickled a byte at a time is cut off
-// with error 111 once FrameTimeout has passed since its first byte,
-// although every byte resets the idle timer; a frame arriving in pieces
-// within the timeout is fine, however long the connection lives.
+// with error 111 once FrameTimeout has passed since its first byte, before
+// it is whole, although every byte resets the idle timer; a frame arriving
+// in pieces within the timeout is fine, however long the connection lives.
 func TestSlowLoris(t *testing.T) {
+	// Mostly waiting for timeouts, so beside the other tests that do.
+	t.Parallel()
 	const frameTimeout = 300 * time.Millisecond
 	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.FrameTimeout = frameTimeout }))
 	defer srv.Close()
@@ -151,16 +159,19 @@ func TestSlowLoris(t *testing.T) {
 			if hello {
 				must(c.Hello(&wire.Hello{Role: wire.RoleCustomer, Tenant: "demo", User: "loris", Device: "phone"}))
 			}
-			// A frame of 5+200 bytes, a byte every 50ms: 10s to arrive whole.
-			frame := (&wire.Message{ClientID: 1, Conv: by.conv, Kind: wire.KindText, Body: []byte(strings.Repeat("x", 200))}).AppendFrame(nil)
+			// A frame of 5+1000 bytes, a byte every 50ms: 50s to arrive
+			// whole, and cut off well before.
+			frame := (&wire.Message{ClientID: 1, Conv: by.conv, Kind: wire.KindText, Body: []byte(strings.Repeat("x", 1000))}).AppendFrame(nil)
 			stop := make(chan struct{})
 			defer close(stop)
-			start := time.Now()
+			var written atomic.Int64
+			start := time.Now() // before the first byte: the timeout runs from later
 			go func() {
 				for _, b := range frame {
 					if _, err := c.Conn().Write([]byte{b}); err != nil {
 						return
 					}
+					written.Add(1)
 					select {
 					case <-stop:
 						return
@@ -170,53 +181,60 @@ func TestSlowLoris(t *testing.T) {
 			}()
 			e := by.chatUntil(watchClose(c))
 			wantClosedWith(t, e, wire.CodeFrameTimeout)
-			took := e.at.Sub(start)
-			if took < frameTimeout || took > frameTimeout+2*time.Second {
-				t.Fatalf("closed %s after the first byte, want just after %s", took, frameTimeout)
+			if took := e.at.Sub(start); took < frameTimeout {
+				t.Fatalf("closed %s after the first byte, before the frame timeout %s", took, frameTimeout)
+			}
+			if n := written.Load(); n >= int64(len(frame)) {
+				t.Fatalf("closed after the whole frame of %d bytes was written, want it cut off", n)
 			}
 		})
 	}
 	by.chat()
-
-	t.Run("pieces within the timeout", func(t *testing.T) {
-		c := connect(t, srv.Addr, wire.RoleCustomer, "demo", "patient", "phone")
-		// Five frames, each in two pieces 150ms apart: the connection
-		// lives past the timeout, each frame does not.
-		for i := range 5 {
-			frame := (&wire.Ping{Nonce: uint64(100 + i)}).AppendFrame(nil)
-			must(c.Conn().Write(frame[:3]))
-			time.Sleep(frameTimeout / 2)
-			must(c.Conn().Write(frame[3:]))
-			if p := must(rt.Expect[*wire.Pong](c)); p.Nonce != uint64(100+i) {
-				t.Fatalf("pong %+v", p)
-			}
-		}
-		by.chat()
-	})
 	wantMetric(t, srv, `swarmdesk_disconnects_total{code="111",reason="frame-timeout"}`, 2)
+
+	// Frames in two pieces 20ms apart, with pauses between them: each
+	// arrives well within the timeout (a stall of nearly a second of this
+	// test would be needed to fail it), the connection lives past it.
+	const patient = time.Second
+	srv2 := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.FrameTimeout = patient }))
+	defer srv2.Close()
+	c := connect(t, srv2.Addr, wire.RoleCustomer, "demo", "patient", "phone")
+	opened := time.Now()
+	for i := 0; i < 2 || time.Since(opened) <= patient; i++ {
+		frame := (&wire.Ping{Nonce: uint64(100 + i)}).AppendFrame(nil)
+		must(c.Conn().Write(frame[:3]))
+		time.Sleep(20 * time.Millisecond)
+		must(c.Conn().Write(frame[3:]))
+		if p := must(rt.Expect[*wire.Pong](c)); p.Nonce != uint64(100+i) {
+			t.Fatalf("pong %+v", p)
+		}
+		time.Sleep(patient / 3)
+	}
+	wantMetric(t, srv2, `swarmdesk_disconnects_total{code="111",reason="frame-timeout"}`, 0)
 }
 
 // TestSilentPeer: a peer that vanishes without closing (no FIN: the
 // server sees only silence) is closed by the idle timeout with error 105
 // and unregistered; the bystander, who keeps talking, stays.
 func TestSilentPeer(t *testing.T) {
+	// Mostly waiting for timeouts, so beside the other tests that do.
+	t.Parallel()
 	const heartbeat = 250 * time.Millisecond // idle after 750ms
 	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.Heartbeat = heartbeat }))
 	defer srv.Close()
 	by := newBystander(t, srv)
 	silent := connect(t, srv.Addr, wire.RoleCustomer, "demo", "silent", "phone")
+	start := time.Now() // before its last frame: the server's silence starts later
 	openChat(t, silent)
 	if srv.Core().Hub().Devices("demo", "silent") != 1 {
 		t.Fatal("the silent customer is not registered")
 	}
-	start := time.Now()
 	e := by.chatUntil(watchClose(silent))
 	wantClosedWith(t, e, wire.CodeIdle)
-	// Its last frame came just before start: allow for that, not more.
-	if took := e.at.Sub(start); took < 3*heartbeat-100*time.Millisecond {
+	if took := e.at.Sub(start); took < 3*heartbeat {
 		t.Fatalf("closed after %s, before three heartbeats", took)
 	}
-	waitUnregistered(t, srv, "demo", "silent", time.Second)
+	waitUnregistered(t, srv, "demo", "silent", unregisterWait)
 	by.chat()
 	wantMetric(t, srv, `swarmdesk_connections{role="customer"}`, 1)
 }
@@ -231,11 +249,12 @@ func TestHalfClose(t *testing.T) {
 	c := connect(t, srv.Addr, wire.RoleCustomer, "demo", "halfway", "phone")
 	openChat(t, c)
 	check(t, c.Send(&wire.Ping{Nonce: 77}))
-	start := time.Now()
 	check(t, c.CloseWrite())
 	if p := must(rt.Expect[*wire.Pong](c)); p.Nonce != 77 {
 		t.Fatalf("pong %+v", p)
 	}
+	// A close by a timeout would send an error frame first (idle, 105),
+	// or not come before the client's read deadline: neither is this.
 	e := by.chatUntil(watchClose(c))
 	if !errors.Is(e.err, io.EOF) {
 		t.Fatalf("after a half-close the connection ended with %v (last frame %+v), want the server's close", e.err, e.last)
@@ -243,10 +262,7 @@ func TestHalfClose(t *testing.T) {
 	if e.last != nil {
 		t.Fatalf("after a half-close the server sent %+v", e.last)
 	}
-	if took := e.at.Sub(start); took > 2*time.Second {
-		t.Fatalf("closed %s after the half-close", took)
-	}
-	waitUnregistered(t, srv, "demo", "halfway", time.Second)
+	waitUnregistered(t, srv, "demo", "halfway", unregisterWait)
 	by.chat()
 }
 
@@ -283,7 +299,7 @@ func TestFlood(t *testing.T) {
 	if !strings.Contains(text, "rate limit") {
 		t.Fatalf("rate-limit error text %q does not say so", text)
 	}
-	waitUnregistered(t, srv, "demo", "flood", time.Second)
+	waitUnregistered(t, srv, "demo", "flood", unregisterWait)
 	by.chat()
 	check(t, ok.Send(&wire.Ping{Nonce: 99}))
 	must(rt.Expect[*wire.Pong](ok))
@@ -437,25 +453,17 @@ func TestOverload(t *testing.T) {
 	// One leaves: a newcomer is accepted (once the server has seen the
 	// close) and served.
 	held[0].Close()
-	waitUnregistered(t, srv, "demo", "held-0", time.Second)
-	deadline := time.Now().Add(2 * time.Second)
+	waitUnregistered(t, srv, "demo", "held-0", unregisterWait)
+	deadline := time.Now().Add(unregisterWait)
 	var c *rt.Client
 	for c == nil {
-		probe := must(rt.Dial(srv.Addr))
-		probe.Timeout = 100 * time.Millisecond
-		_, err := probe.Next() // an accepted connection hears nothing before hello
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			probe.Timeout = 5 * time.Second
-			c = probe
-			break
-		}
-		probe.Close()
-		if time.Now().After(deadline) {
+		var err error
+		c, _, err = rt.ConnectHello(srv.Addr, &wire.Hello{Role: wire.RoleCustomer, Tenant: "demo", User: "newcomer", Device: "phone"})
+		if err != nil && time.Now().After(deadline) {
 			t.Fatalf("no connection accepted after one left: %v", err)
 		}
 	}
 	defer c.Close()
-	must(c.Hello(&wire.Hello{Role: wire.RoleCustomer, Tenant: "demo", User: "newcomer", Device: "phone"}))
 	openChat(t, c)
 	by.chat()
 }

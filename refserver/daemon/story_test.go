@@ -15,6 +15,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		os.Exit(serve(os.Args[1:]))
+	}
 	goleak.VerifyTestMain(m, rt.LeakOptions()...)
 }
 

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/internal/longtest"
 )
 
 // The crash test runs the test binary again as a child (crashChildEnv names
@@ -33,7 +35,8 @@ func crashRec(conv, seq uint64) *Record {
 }
 
 // TestPebbleCrash kills a child appending under DurabilitySync and checks
-// that everything it reported as synced is back, in order, without gaps.
+// that everything it reported as synced is back, in order, without gaps:
+// 6 times, 60 with SWARMDESK_LONG=1.
 func TestPebbleCrash(t *testing.T) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir)
@@ -54,7 +57,11 @@ func TestPebbleCrash(t *testing.T) {
 	dir := t.TempDir()
 	synced := map[uint64]uint64{} // conversation -> last sequence reported synced
 	var maxConv uint64
-	for iter := range 6 {
+	kills := 6
+	if longtest.Enabled() {
+		kills = 60 // the search at length: make test-long
+	}
+	for iter := range kills {
 		// Half the kills come at a random moment after the first sync,
 		// half at a random moment after the start (maybe while opening).
 		afterSync := iter%2 == 0

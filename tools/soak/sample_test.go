@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -71,8 +72,9 @@ func TestSample(t *testing.T) {
 	defer srv.Close()
 
 	// /proc counts CPU in ticks of 10ms: a test process that has not yet
-	// used one reads 0. Use one first.
-	for start := time.Now(); time.Since(start) < 20*time.Millisecond; {
+	// used one reads 0. Use a few first, counted in CPU time: on a busy
+	// machine 20ms of wall time may hold none.
+	for cpuTime(t) < 30*time.Millisecond {
 	}
 	s := &sampler{pid: os.Getpid(), metricsURL: srv.URL + "/metrics", client: &http.Client{Timeout: 5 * time.Second}}
 	vals, errs := s.sample(context.Background())
@@ -109,4 +111,14 @@ func TestSample(t *testing.T) {
 	if err := s.profile(context.Background(), srv.URL+"/debug/pprof/heap", path); err == nil {
 		t.Error("profile of a server gone: no error")
 	}
+}
+
+// cpuTime returns the CPU time this process has used, user and system.
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

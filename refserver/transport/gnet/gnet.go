@@ -149,8 +149,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	wg.Wait()
-	err := s.eng.Stop(ctx)
+	// gnet's Stop polls for the engine's end every 500ms, so it takes at
+	// least that; Run returning (done) says the engine ended, and ends the
+	// wait.
+	stopCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.eng.Stop(stopCtx) }()
 	<-s.done
+	cancel()
+	err := <-stopped
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.Canceled) {
+		err = nil // ended by the cancel above
+	}
 	if err != nil {
 		return fmt.Errorf("stop gnet engine: %w", err)
 	}

@@ -52,7 +52,8 @@ func wantError(t *testing.T, m wire.Msg, code wire.Code) {
 // TestIdleTimeout: a connection silent for three heartbeats is closed
 // with error 105, one that pings stays.
 func TestIdleTimeout(t *testing.T) {
-	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.Heartbeat = 200 * time.Millisecond }))
+	const heartbeat = 200 * time.Millisecond
+	srv := rt.NewServer(rt.WithServerConfig(func(c *server.Config) { c.Heartbeat = heartbeat }))
 	defer srv.Close()
 	silent, _, err := rt.Connect(srv.Addr, wire.RoleCustomer, "demo", "silent", "phone")
 	if err != nil {
@@ -64,25 +65,35 @@ func TestIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer alive.Close()
+	// The other pings four times a heartbeat, until a heartbeat after the
+	// silent one is gone: only a stall of most of three heartbeats would
+	// make it silent too.
+	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range 12 {
+		for {
 			if err := alive.Send(&wire.Ping{Nonce: 1}); err != nil {
 				return
 			}
-			time.Sleep(150 * time.Millisecond)
+			select {
+			case <-stop:
+				return
+			case <-time.After(heartbeat / 4):
+			}
 		}
 	}()
 	wantError(t, lastFrame(t, silent), wire.CodeIdle)
 	// The silent session is unregistered, not left behind in the hub.
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(10 * time.Second) // only if it never is
 	for srv.Core().Hub().Devices("demo", "silent") != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the idle session is still registered")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	time.Sleep(heartbeat)
+	close(stop)
 	<-done
 	// The pinging client is still served: its pongs arrived, and a new
 	// request is answered.

@@ -89,7 +89,9 @@ func (e *env) metric(series string) float64 {
 // waitFor polls cond for up to a second.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Second)
+	// Only a server that never gets there takes this long; a busy machine
+	// may take a while.
+	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
@@ -264,26 +266,36 @@ func TestHelloTimeout(t *testing.T) {
 // TestIdleTimeout: a connection silent for three heartbeats gets error
 // 105 and is unregistered; one that pings stays.
 func TestIdleTimeout(t *testing.T) {
-	const heartbeat = 100 * time.Millisecond
+	const heartbeat = 200 * time.Millisecond
 	e := start(t, func(c *server.Config) { c.Heartbeat = heartbeat })
+	start := time.Now() // before the silent one's last frame, its hello
 	silent := e.connect(wire.RoleCustomer, "silent", "phone")
 	alive := e.connect(wire.RoleCustomer, "alive", "phone")
-	start := time.Now()
+	// The other pings four times a heartbeat, until a heartbeat after the
+	// silent one is gone: only a stall of most of three heartbeats would
+	// make it silent too.
+	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range 6 {
+		for {
 			if err := alive.Send(&wire.Ping{Nonce: 1}); err != nil {
 				return
 			}
-			time.Sleep(heartbeat)
+			select {
+			case <-stop:
+				return
+			case <-time.After(heartbeat / 4):
+			}
 		}
 	}()
 	wantError(t, lastFrame(t, silent), wire.CodeIdle)
-	if took := time.Since(start); took < 3*heartbeat-20*time.Millisecond {
+	if took := time.Since(start); took < 3*heartbeat {
 		t.Fatalf("closed after %s, before three heartbeats", took)
 	}
 	waitFor(t, "the silent session is unregistered", func() bool { return e.core.Hub().Devices("demo", "silent") == 0 })
+	time.Sleep(heartbeat)
+	close(stop)
 	<-done
 	barrier(t, alive)
 	if e.core.Hub().Devices("demo", "alive") != 1 {
@@ -302,11 +314,12 @@ func TestIdleTimeout(t *testing.T) {
 func TestFrameTimeout(t *testing.T) {
 	const frameTimeout = 300 * time.Millisecond
 	e := start(t, func(c *server.Config) {
-		c.Heartbeat = 100 * time.Millisecond // idle after 300ms of silence
+		c.Heartbeat = time.Second // idle after 3s of silence: bytes come every 40ms
 		c.FrameTimeout = frameTimeout
 	})
 	c := e.connect(wire.RoleCustomer, "loris", "phone")
-	frame := (&wire.Message{ClientID: 1, Conv: 1, Kind: wire.KindText, Body: []byte(strings.Repeat("x", 40))}).AppendFrame(nil)
+	// 16s to arrive whole, and cut off well before.
+	frame := (&wire.Message{ClientID: 1, Conv: 1, Kind: wire.KindText, Body: []byte(strings.Repeat("x", 400))}).AppendFrame(nil)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	start := time.Now()
@@ -433,16 +446,14 @@ func TestHalfClose(t *testing.T) {
 	c := e.connect(wire.RoleCustomer, "halfway", "phone")
 	check(t, c.Send(&wire.Open{ClientID: c.NextID(), Channel: "app"}))
 	check(t, c.Send(&wire.Ping{Nonce: 77}))
-	start := time.Now()
 	check(t, c.CloseWrite())
 	if p, before := until[*wire.Pong](c); p.Nonce != 77 || len(before) != 3 {
 		t.Fatalf("pong %+v after %+v, want the ack, menu and greeting first", p, before)
 	}
+	// The close comes with no error frame (a timeout's would have one),
+	// and before the client's read deadline.
 	if m, err := c.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the pong: %+v, %v; want the server's close", m, err)
-	}
-	if took := time.Since(start); took > 500*time.Millisecond {
-		t.Fatalf("closed %s after the half-close", took)
 	}
 	waitFor(t, "the session is unregistered", func() bool { return e.core.Hub().Devices("demo", "halfway") == 0 })
 	waitFor(t, "the connection is released", func() bool { return e.metric("swarmdesk_connections_held") == 0 })

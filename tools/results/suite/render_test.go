@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,6 +29,31 @@ func workCopy(t *testing.T) string {
 	return root
 }
 
+// fixtureText is the fixture's rendering, made once for the tests that
+// read it unchanged.
+var fixtureText = sync.OnceValues(func() (string, error) {
+	root, err := os.MkdirTemp("", "suite-fixture-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(root)
+	if err := os.CopyFS(filepath.Join(root, "results", "suite"), os.DirFS(fixture)); err != nil {
+		return "", err
+	}
+	b, err := Render(Standard(), Options{Root: root, Work: filepath.Join("results", "suite")})
+	return string(b), err
+})
+
+// renderFixture returns the fixture's rendering.
+func renderFixture(t *testing.T) string {
+	t.Helper()
+	text, err := fixtureText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
 func render(t *testing.T, root string) string {
 	t.Helper()
 	b, err := Render(Standard(), Options{Root: root, Work: filepath.Join("results", "suite")})
@@ -40,7 +66,7 @@ func render(t *testing.T, root string) string {
 // TestRenderGolden renders the fixture and compares it with the golden
 // RESULTS.md (go test -run TestRenderGolden -update rewrites it).
 func TestRenderGolden(t *testing.T) {
-	got := render(t, workCopy(t))
+	got := renderFixture(t)
 	golden := filepath.Join("testdata", "RESULTS.golden.md")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -197,9 +223,9 @@ func perturb(t *testing.T, root string) {
 // digits are masked, so no prose depends on the figures unless computed
 // from them; and the date and commit lines differ only in digits.
 func TestRenderOnlyFiguresChange(t *testing.T) {
-	a, b := workCopy(t), workCopy(t)
+	b := workCopy(t)
 	perturb(t, b)
-	ta, tb := render(t, a), render(t, b)
+	ta, tb := renderFixture(t), render(t, b)
 	if ta == tb {
 		t.Fatal("the perturbed work directory renders the same text: the figures did not change")
 	}
@@ -304,7 +330,7 @@ func replaceOutput(t *testing.T, root, id, src string, edit func(string) string)
 // not met, and the crash test passed and failed.
 func TestRenderNothingLost(t *testing.T) {
 	const row = "| durability=sync throughput with group commit, against none: ≥ 50% | "
-	text := render(t, workCopy(t))
+	text := renderFixture(t)
 	sec := section(text, "## Nothing lost: durability, crash recovery, soak")
 	for _, want := range []string{
 		"### Durability: message throughput in memory, batch and sync (group commit)",
@@ -442,7 +468,7 @@ const (
 // TestRenderChaosAndSoak: the chaos run and the soak in the Nothing lost
 // section, passed and failed, and not run; neither is a §7 row.
 func TestRenderChaosAndSoak(t *testing.T) {
-	text := render(t, workCopy(t))
+	text := renderFixture(t)
 	if i, j := strings.Index(text, "## Nothing lost"), strings.Index(text, chaosHeading); i < 0 || j < i || strings.Index(text, soakHeading) < j ||
 		strings.Index(text, "## bench sim and bench plan") < strings.Index(text, soakHeading) {
 		t.Errorf("chaos and soak are not in order in the Nothing lost section")
