@@ -57,13 +57,13 @@ find-max: ## bench run --find-max on the smoke scenario (RESULTS.md)
 chaos: ## crash test: bench run chaos for 2 minutes, the server killed (SIGKILL) every 10s and restarted
 	$(GO) run ./bench run chaos --chaos kill-server:10s --durability sync --duration 20m --out results/chaos
 
-erlang: ## bench sim against Erlang C and Erlang A, verbose
-	$(GO) test -count=1 -run TestErlang -v ./bench/sim
+erlang: ## bench sim against Erlang C and Erlang A, verbose (a long test)
+	SWARMDESK_LONG=1 $(GO) test -count=1 -run '^TestErlang$$' -v ./bench/sim
 
 sim-ten-million: ## bench sim of the ten-million scenario (about 15 minutes here)
 	$(GO) build -o bin/bench ./bench && /usr/bin/time -v bin/bench sim ten-million --out results/sim-10m
 
-plan-peak: ## bench plan on peak-hour: can one agent carry 20 chats? (a few minutes)
+plan-peak: ## bench plan on peak-hour: can one agent carry 20 chats? (about 400 CPU-s: 3-6 min on 2 cores)
 	$(GO) run ./bench plan peak-hour --out results/plan-peak-hour.json
 
 report: ## bench run smoke, then its HTML report in results/report.html
