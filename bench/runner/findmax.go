@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
@@ -135,6 +136,10 @@ func (s *search) next() (float64, string) {
 	}
 	if s.integer {
 		load = math.Round(load)
+	} else {
+		// Six significant digits: a rate doubled and halved reads 57.6,
+		// not 57.599999999999994, in the progress, summary and result.
+		load, _ = strconv.ParseFloat(strconv.FormatFloat(load, 'g', 6, 64), 64)
 	}
 	switch {
 	case s.steps == 0:
