@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
 	"github.com/swarmdesk/swarmdesk/bench/swarm"
@@ -458,72 +457,18 @@ func judgeTrial(res *reports.Result, runs, maxRuns int) (v verdict, failed []str
 	return verdictUnjudged, nil, short, false
 }
 
-// mergeRuns merges runs of sc played one after another into one result,
-// exactly where it counts (histograms, counters), and evaluates sc's
-// objectives on it. reports.Merge merges shards played side by side; runs
-// played in turn differ in what adds up: scenario time and CPU add, memory
-// and connections do not, and the time series follow each other.
+// mergeRuns merges runs of sc played one after another into one result
+// (reports.MergeInTurn) and evaluates sc's objectives on it.
 func mergeRuns(sc *scenario.Scenario, runs []*reports.Result) (*reports.Result, error) {
 	if len(runs) == 1 {
 		return runs[0], nil
 	}
-	shards := make([]*reports.Result, len(runs))
-	for i, r := range runs {
-		c := *r
-		// Each run is the shard i of n of a whole; each drew its own
-		// seed, named in its own result.json.
-		c.Shard = reports.ShardIndex{Index: i, Count: len(runs)}
-		c.Seed = runs[0].Seed
-		shards[i] = &c
-	}
-	m, err := reports.Merge(shards...)
+	m, err := reports.MergeInTurn(runs...)
 	if err != nil {
 		return nil, err
 	}
-	m.Valid, m.InvalidReasons = true, nil
-	var offset float64
-	m.Series = nil
-	m.ScenarioS = 0
-	for i, r := range runs {
-		for _, why := range r.InvalidReasons {
-			m.Invalidate(fmt.Sprintf("run %d of %d: %s", i+1, len(runs), why))
-		}
-		if !r.Valid && len(r.InvalidReasons) == 0 {
-			m.Invalidate(fmt.Sprintf("run %d of %d: invalid, no reason given", i+1, len(runs)))
-		}
-		for _, p := range r.Series {
-			p.StartS += offset
-			p.EndS += offset
-			m.Series = append(m.Series, p)
-		}
-		offset += r.ScenarioSeconds()
-		m.ScenarioS += r.ScenarioSeconds()
-		m.Agents.Count = max(m.Agents.Count, r.Agents.Count)
-	}
-	m.Generator = inTurn(runs, func(r *reports.Result) reports.Resources { return r.Generator })
-	m.Server = inTurn(runs, func(r *reports.Result) reports.Resources { return r.Server })
 	m.Objectives = Evaluate(sc, m)
 	return m, nil
-}
-
-// inTurn combines the resources of runs played one after another: CPU
-// time adds up; peak memory and connections are the largest run's.
-func inTurn(runs []*reports.Result, get func(*reports.Result) reports.Resources) reports.Resources {
-	var out reports.Resources
-	var sources []string
-	for _, r := range runs {
-		res := get(r)
-		if res.Source != "" && !slices.Contains(sources, res.Source) {
-			sources = append(sources, res.Source)
-		}
-		out.CPUSeconds += res.CPUSeconds
-		out.PeakRSSBytes = max(out.PeakRSSBytes, res.PeakRSSBytes)
-		if res.Connections > out.Connections {
-			out.Connections, out.BytesPerConnection = res.Connections, res.BytesPerConnection
-		}
-	}
-	out.Source = strings.Join(sources, ", ")
-	return out
 }
 
 // stepVerdict says what came of a step, for the progress and the summary:
