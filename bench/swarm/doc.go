@@ -2,47 +2,71 @@
 // or over the protocol's HTTP binding (see HTTP polling): the real-time,
 // real-socket counterpart of the simulator's virtual clock.
 //
-// A Runtime owns K loops (K = cores by default). Each Loop owns one
-// gnet.Client (a gnet client runs a single event loop, upstream issue
-// #697), one 4-ary min-heap of timers and one mutex. A Loop implements
-// behavior.Scheduler and behavior.Dialer for the actors placed on it; there
-// is no goroutine per simulated user.
+// A Runtime owns K loops (K = GOMAXPROCS by default). Each Loop is one
+// goroutine that owns an epoll set of its TCP connections, a 4-ary
+// min-heap of timers, a timerfd and an eventfd, in the manner of wrk's
+// per-thread ae loop. A Loop implements behavior.Scheduler and
+// behavior.Dialer for the actors placed on it; there is no goroutine, no
+// channel and no buffer per simulated user.
+//
+// # The loop
+//
+// The epoll descriptor is itself registered with Go's network poller (an
+// epoll set is readable while any of its descriptors is ready), so a loop
+// parks in the runtime like any goroutine blocked on a socket. Woken, it
+// makes passes until nothing is ready: each pass takes the ready
+// descriptors without waiting, reads each ready connection once into the
+// loop's shared 64 KiB buffer and hands every whole frame to its actor,
+// fires the timers now due (at most 1,024 a pass), starts queued
+// connects, writes every link sent to during the pass (one write per link
+// for all its frames), and sets the timerfd for the earliest timer left.
+// The timerfd, not a Go timer, decides when a loop wakes for a timer: Go's
+// runtime timers sleep in netpoll in whole milliseconds, a timerfd to the
+// nanosecond.
+//
+// This replaced a gnet client per loop with a timer goroutine beside it.
+// There every action was a lock and an AsyncWrite through gnet's eventfd
+// (a wake-up per action), gnet's loop blocked in epoll_wait outside Go's
+// poller (sysmon spinning to retake its P), and dials went through
+// net.Dial and Enroll on worker goroutines. Measured on the same
+// scenario and machine (RESULTS.md, "The generator"), the loop here costs
+// less CPU per message and fires its timers within a millisecond; see
+// RESULTS.md for the figures.
 //
 // # Threading model
 //
 // Every call into an actor (Receive, Timer, Dropped) is made with its
-// loop's mutex held, so an actor sees one goroutine at a time even though
-// three kinds of goroutine may call it:
-//
-//   - the loop's gnet event loop (OnOpen, OnTraffic, OnClose), for
-//     Receive and Dropped;
-//   - the loop's timer goroutine, which sleeps until the heap's earliest
-//     deadline and fires due timers (Timer);
-//   - a dial worker, only to report Dropped for a dial that failed.
-//
-// Code outside the actors (starting them, reading their state) takes the
-// same lock with Loop.Do. Sends made from the event loop write straight to
-// the connection (gnet Conn.Write is loop-only); sends made from the timer
-// goroutine go through AsyncWrite with a pooled buffer. A link is never
-// written after gnet reported its close.
+// loop's mutex held, so an actor sees one goroutine at a time. Over TCP
+// the loop's goroutine is the only caller, and takes the mutex once per
+// pass, not per action: it is contended only by Do. Code outside the
+// actors (starting them, reading their state) takes the same lock with
+// Loop.Do; sends, dials and timers set in Do wake the loop through its
+// eventfd (a timer that became the earliest resets the timerfd at once).
+// With Options.Poll, poll links' goroutines also take the mutex to hand
+// frames to their actors. A link is never written after it ended.
 //
 // # Time
 //
 // Scenario time is Start + wall time elapsed × Timescale, read from the
 // monotonic clock. A timer is kept in scenario time and fired once Now has
-// reached it, so it never fires early; how late it fires is the timer
-// goroutine's wake-up latency plus the time other actors on the loop take.
+// reached it, so it never fires early; how late it fires is the loop's
+// wake-up latency (the timerfd's expiry, Go's poller, the scheduler) plus
+// the time the other actors on the loop take in that pass.
 //
 // # Dialing
 //
-// Dial never blocks the caller (it is called from loops): it returns a
-// link at once, which buffers what is sent until the connection is up, and
-// queues the dial for a small pool of worker goroutines (net.Dial and
-// gnet's Enroll block, upstream issue #287). A worker dials, from a
-// rotating loopback source address when the target is loopback and more
-// than one is configured, or when the kernel says EADDRNOTAVAIL (out of
-// ephemeral ports for the current addresses), and enrolls the connection
-// in its loop's client. A dial that fails reports Dropped.
+// Dial never blocks: it returns a link at once, which buffers what is sent
+// until the connection is up, and queues it on its loop. At the end of a
+// pass the loop opens a non-blocking socket for each queued link (at most
+// Options.Dialers connects in flight a loop; the rest wait their turn, so
+// the server's accept queue is not flooded), binds it to a rotating
+// loopback source address when the target is loopback and more than one
+// is configured, and starts the connect; the kernel reports the connect
+// done as the socket turning writable, and SO_ERROR says how it went. A
+// connect that fails, or takes longer than Options.DialTimeout, reports
+// Dropped. When the kernel says EADDRNOTAVAIL (out of ephemeral ports for
+// the current source addresses) the runtime adds an address and tries
+// again.
 //
 // # HTTP polling
 //

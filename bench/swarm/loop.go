@@ -1,46 +1,47 @@
 package swarm
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/panjf2000/gnet/v2"
 
 	"github.com/swarmdesk/swarmdesk/bench/behavior"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
-// maxFirePass bounds the timers fired under one hold of the lock, so that
-// the event loop gets its turn during a burst.
+// maxFirePass bounds the timers fired in one pass of a loop, so that
+// ready connections get their turn during a burst.
 const maxFirePass = 1024
 
-// Loop is one event loop of a Runtime: a gnet client, a timer heap and the
-// lock that serializes every call into the actors placed on it. It
+// Loop is one event loop of a Runtime: a goroutine that owns an epoll set
+// of connections and a timer heap, and calls every actor placed on it. It
 // implements behavior.Scheduler and behavior.Dialer; give it to the
 // actors of one behavior.Env.
 type Loop struct {
 	rt  *Runtime
 	idx int
-	cli *gnet.Client
+	ep  *poller
 
+	// mu is held by the loop goroutine for each pass (once per wake-up,
+	// not per action), by Do, and by poll links' goroutines when they
+	// call actors.
 	mu     sync.Mutex
-	inLoop bool // the gnet event loop holds mu (Write is allowed)
+	inLoop bool // the loop goroutine holds mu
+	kick   bool // work was queued outside a pass: wake the loop
+	closed bool // the loop has ended and released its descriptors
 	heap   timerHeap
 	seq    uint64
-	enc    []byte        // frame scratch for on-loop sends
-	msgs   [32]wire.Msg  // decode targets, by type, reused
-	wake   chan struct{} // an earlier timer was set
-	open   atomic.Int64  // links open
-	fired  atomic.Uint64 // timers fired
-	maxLag atomic.Int64  // worst timer lateness seen, wall ns
-	h      *handler
+	armed  time.Time    // scenario time the timerfd is set for; zero if unset
+	msgs   [32]wire.Msg // decode targets, by type, reused
+	open   atomic.Int64 // links open
+	fired  atomic.Uint64
+	maxLag atomic.Int64 // worst timer lateness seen, wall ns
 
 	// bytesIn and bytesOut count the frames' bytes over TCP.
 	bytesIn, bytesOut atomic.Int64
+
+	conns
 
 	links []*link // open links, for heartbeats; link.slot is the index
 	beats uint32  // heartbeat sweeps so far: the loop's coarse clock, in seconds
@@ -53,21 +54,12 @@ var (
 )
 
 func newLoop(rt *Runtime, idx int) (*Loop, error) {
-	lp := &Loop{rt: rt, idx: idx, wake: make(chan struct{}, 1)}
-	lp.h = &handler{lp: lp}
-	cli, err := gnet.NewClient(lp.h,
-		gnet.WithNumEventLoop(1),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithLogger(nopLogger{}),
-		gnet.WithReadBufferCap(64<<10),
-	)
+	ep, err := newPoller()
 	if err != nil {
-		return nil, fmt.Errorf("new gnet client: %w", err)
+		return nil, err
 	}
-	if err := cli.Start(); err != nil {
-		return nil, fmt.Errorf("start gnet client: %w", err)
-	}
-	lp.cli = cli
+	lp := &Loop{rt: rt, idx: idx, ep: ep}
+	lp.rbuf = make([]byte, readBuf)
 	return lp, nil
 }
 
@@ -128,64 +120,97 @@ func (lp *Loop) Index() int { return lp.idx }
 func (lp *Loop) Now() time.Time { return lp.rt.Now() }
 
 // At implements behavior.Scheduler: it calls a.Timer(token) from this
-// loop's timer goroutine, under the loop's lock, once Now has reached t.
-// It must be called under the loop's lock (from an actor, or in Do).
+// loop, once Now has reached t. It must be called from an actor or in Do.
 func (lp *Loop) At(t time.Time, a behavior.Actor, token uint64) {
 	lp.seq++
 	lp.heap.push(timer{at: t, seq: lp.seq, a: a, token: token})
-	if lp.heap[0].seq == lp.seq {
-		select {
-		case lp.wake <- struct{}{}:
-		default:
-		}
+	if !lp.inLoop && lp.heap[0].seq == lp.seq {
+		lp.rearm() // outside a pass (Do, a poll link): set the timerfd now
 	}
 }
 
-// Do runs fn under the loop's lock, serialized with every call into the
-// loop's actors: start actors and read their state with it.
+// Do runs fn serialized with every call into the loop's actors: start
+// actors and read their state with it. It must not be called from an
+// actor.
 func (lp *Loop) Do(fn func()) {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
 	fn()
+	if lp.kick && !lp.closed {
+		lp.kick = false
+		lp.ep.wake()
+	}
 }
 
 // MaxTimerLag returns the latest a timer has fired after its due time, in
 // wall time.
 func (lp *Loop) MaxTimerLag() time.Duration { return time.Duration(lp.maxLag.Load()) }
 
-// timers fires due timers until the runtime stops.
-func (lp *Loop) timers() {
+// run is the loop's goroutine: it parks in Go's network poller until the
+// epoll set is readable (a connection, the timerfd or the eventfd), then
+// makes passes until nothing is ready, until the runtime stops.
+func (lp *Loop) run() {
 	defer lp.rt.wg.Done()
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
-	for {
-		wait := lp.fire()
-		if wait >= 0 {
-			t.Reset(wait)
-		} else {
-			t.Stop()
+	var failed error
+	err := lp.ep.rc.Read(func(uintptr) bool {
+		for {
+			if lp.rt.stopped.Load() {
+				return true
+			}
+			more, err := lp.pass()
+			if err != nil {
+				failed = err
+				return true
+			}
+			if !more {
+				return false
+			}
 		}
-		select {
-		case <-lp.rt.stop:
-			return
-		case <-lp.wake:
-		case <-t.C:
-		}
+	})
+	if err == nil {
+		err = failed
 	}
-}
-
-// fire runs the due timers and returns the wall time until the next one,
-// 0 to come back at once, or -1 when none is set.
-func (lp *Loop) fire() time.Duration {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
+	if err != nil && !lp.rt.stopped.Load() {
+		lp.rt.fail(fmt.Errorf("swarm: loop %d: %w", lp.idx, err))
+	}
+	lp.shutdown()
+	lp.ep.close()
+	lp.closed = true
+}
+
+// pass handles what is ready now: connection events, then due timers, then
+// queued dials, then writes, and sets the timerfd for the next timer. It
+// reports whether more may be ready at once (a full batch of events, or
+// timers left due).
+func (lp *Loop) pass() (more bool, err error) {
+	evs, err := lp.ep.ready()
+	if err != nil {
+		return false, err
+	}
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	lp.inLoop = true
+	defer func() { lp.inLoop = false }()
+	lp.kick = false
+	for i := range evs {
+		lp.event(evs[i].Fd, evs[i].Events)
+	}
+	more = lp.fire()
+	lp.startDials()
+	lp.flush()
+	lp.rearm()
+	return more || len(evs) == len(lp.ep.events), nil
+}
+
+// fire runs the due timers, at most maxFirePass of them, and reports
+// whether more are due.
+func (lp *Loop) fire() bool {
 	now := lp.rt.Now()
 	for range maxFirePass {
-		if len(lp.heap) == 0 {
-			return -1
-		}
-		if lp.heap[0].at.After(now) {
-			return lp.rt.wall(lp.heap[0].at.Sub(now))
+		if len(lp.heap) == 0 || lp.heap[0].at.After(now) {
+			return false
 		}
 		e := lp.heap.pop()
 		if lag := lp.rt.wall(now.Sub(e.at)); int64(lag) > lp.maxLag.Load() {
@@ -194,14 +219,38 @@ func (lp *Loop) fire() time.Duration {
 		lp.fired.Add(1)
 		e.a.Timer(e.token)
 	}
-	return 0
+	return len(lp.heap) > 0 && !lp.heap[0].at.After(now)
+}
+
+// rearm sets the timerfd for the heap's earliest timer, if it is not set
+// for it already.
+func (lp *Loop) rearm() {
+	if lp.closed {
+		return
+	}
+	if len(lp.heap) == 0 {
+		if !lp.armed.IsZero() {
+			lp.armed = time.Time{}
+			_ = lp.ep.arm(-1)
+		}
+		return
+	}
+	at := lp.heap[0].at
+	if at.Equal(lp.armed) {
+		return
+	}
+	lp.armed = at
+	if err := lp.ep.arm(lp.rt.wall(at.Sub(lp.rt.Now()))); err != nil {
+		lp.armed = time.Time{}
+		lp.rt.fail(fmt.Errorf("swarm: loop %d: %w", lp.idx, err))
+	}
 }
 
 // Dial implements behavior.Dialer. It returns at once with a link that
-// buffers sends until the connection is up; a worker dials and enrolls it.
-// With Options.Poll the link is an HTTP session, which connects when the
-// actor sends its first frame (its hello). It must be called under the
-// loop's lock.
+// buffers sends until the connection is up; the loop connects it, without
+// blocking, at the end of its pass. With Options.Poll the link is an HTTP
+// session, which connects when the actor sends its first frame (its
+// hello). It must be called from an actor or in Do.
 func (lp *Loop) Dial(a behavior.Actor, device int) (behavior.Link, error) {
 	if lp.rt.closing.Load() {
 		return nil, fmt.Errorf("swarm: dial: %w", ErrClosed)
@@ -209,13 +258,13 @@ func (lp *Loop) Dial(a behavior.Actor, device int) (behavior.Link, error) {
 	if lp.rt.poll != nil {
 		return lp.dialPoll(a, device), nil
 	}
-	l := &link{loop: lp, a: a, dev: int32(device), state: stDialing}
-	select {
-	case lp.rt.dials <- l:
-		return l, nil
-	default:
+	if len(lp.dialQ)-lp.dialHead >= lp.rt.opts.DialQueue {
 		return nil, fmt.Errorf("swarm: dial: %w", ErrDialQueueFull)
 	}
+	l := &link{loop: lp, a: a, dev: int32(device), fd: -1, slot: -1, state: stQueued}
+	lp.dialQ = append(lp.dialQ, l)
+	lp.kick = true
+	return l, nil
 }
 
 // decode decodes a frame body into the loop's reused message of its type.
@@ -237,192 +286,3 @@ func (lp *Loop) decode(body []byte) (wire.Msg, error) {
 	}
 	return m, nil
 }
-
-// link states.
-const (
-	stDialing uint8 = iota
-	stOpen
-	stClosed  // closed by its actor
-	stDropped // ended by the server, a failure or the runtime
-)
-
-// link is one connection of an actor: what it costs per simulated
-// connection on top of gnet's conn.
-type link struct {
-	loop     *Loop
-	a        behavior.Actor
-	conn     gnet.Conn
-	pending  []byte // frames sent before the connection was up
-	dev      int32
-	slot     int32  // index in loop.links while open
-	lastSend uint32 // loop.beats at the last send
-	state    uint8
-}
-
-// Send implements behavior.Link. It encodes m before it returns.
-func (l *link) Send(m wire.Msg) error {
-	switch l.state {
-	case stDialing:
-		l.pending = m.AppendFrame(l.pending)
-		return nil
-	case stOpen:
-	default:
-		return fmt.Errorf("swarm: send %s: %w", m.Type(), ErrLinkClosed)
-	}
-	lp := l.loop
-	l.lastSend = lp.beats
-	if lp.inLoop {
-		lp.enc = m.AppendFrame(lp.enc[:0])
-		lp.bytesOut.Add(int64(len(lp.enc)))
-		if _, err := l.conn.Write(lp.enc); err != nil {
-			return fmt.Errorf("swarm: send %s: %w", m.Type(), err)
-		}
-		return nil
-	}
-	rt := lp.rt
-	b := rt.getBuf()
-	*b = m.AppendFrame(*b)
-	lp.bytesOut.Add(int64(len(*b)))
-	err := l.conn.AsyncWrite(*b, func(gnet.Conn, error) error {
-		rt.putBuf(b)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("swarm: send %s: %w", m.Type(), err)
-	}
-	return nil
-}
-
-// Close implements behavior.Link: it ends the link without reporting
-// Dropped to its actor.
-func (l *link) Close() error {
-	switch l.state {
-	case stDialing:
-		l.state = stClosed // OnOpen closes the connection, if it comes up
-		l.pending = nil
-		return nil
-	case stOpen:
-		l.state = stClosed
-		l.loop.open.Add(-1)
-		l.loop.delist(l)
-		if err := l.conn.Close(); err != nil {
-			return fmt.Errorf("swarm: close link: %w", err)
-		}
-	}
-	return nil
-}
-
-// handler is a loop's gnet event handler.
-type handler struct {
-	gnet.BuiltinEventEngine
-	lp *Loop
-}
-
-// OnOpen marks the link open and flushes what was sent while dialing.
-func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	l, ok := c.Context().(*link)
-	if !ok {
-		return nil, gnet.Close
-	}
-	lp := h.lp
-	lp.mu.Lock()
-	defer lp.mu.Unlock()
-	if l.state != stDialing || lp.rt.closing.Load() {
-		return nil, gnet.Close
-	}
-	l.conn = c
-	l.state = stOpen
-	lp.open.Add(1)
-	lp.enlist(l)
-	out := l.pending
-	l.pending = nil
-	lp.bytesOut.Add(int64(len(out)))
-	return out, gnet.None
-}
-
-// OnTraffic splits whole frames, decodes each in place and hands it to
-// the actor; a partial frame stays in gnet's buffer.
-func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
-	l, ok := c.Context().(*link)
-	if !ok {
-		return gnet.Close
-	}
-	lp := h.lp
-	lp.mu.Lock()
-	defer lp.mu.Unlock()
-	lp.inLoop = true
-	defer func() { lp.inLoop = false }()
-	buf, _ := c.Peek(-1)
-	off := 0
-	var ferr error
-	for l.state == stOpen {
-		body, n, err := wire.Split(buf[off:], lp.rt.opts.MaxFrame)
-		if errors.Is(err, wire.ErrShort) {
-			break
-		}
-		if err != nil {
-			ferr = err
-			break
-		}
-		off += n
-		m, err := lp.decode(body)
-		if err != nil {
-			ferr = err
-			break
-		}
-		if r, ok := m.(*wire.Ready); ok && r.HeartbeatMS > 0 {
-			lp.rt.heartbeat.Store(int64(r.HeartbeatMS))
-		}
-		l.a.Receive(int(l.dev), m)
-	}
-	if ferr != nil || l.state != stOpen {
-		lp.bytesIn.Add(int64(len(buf)))
-		_, _ = c.Discard(-1)
-		if ferr != nil && l.state == stOpen {
-			l.drop(fmt.Errorf("swarm: bad frame from server: %w", ferr))
-			return gnet.Close
-		}
-		return gnet.None
-	}
-	lp.bytesIn.Add(int64(off))
-	_, _ = c.Discard(off)
-	return gnet.None
-}
-
-// OnClose reports Dropped for a link its actor did not close.
-func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
-	l, ok := c.Context().(*link)
-	if !ok {
-		return gnet.None
-	}
-	lp := h.lp
-	lp.mu.Lock()
-	defer lp.mu.Unlock()
-	if l.state != stOpen {
-		return gnet.None
-	}
-	if err == nil {
-		err = io.EOF
-	}
-	l.drop(fmt.Errorf("swarm: connection closed: %w", err))
-	return gnet.None
-}
-
-// drop ends an open link and tells its actor, unless the runtime closes.
-func (l *link) drop(err error) {
-	l.state = stDropped
-	l.loop.open.Add(-1)
-	l.loop.delist(l)
-	if !l.loop.rt.closing.Load() {
-		l.a.Dropped(int(l.dev), err)
-	}
-}
-
-// nopLogger silences gnet's logger.
-type nopLogger struct{}
-
-func (nopLogger) Debugf(string, ...any) {}
-func (nopLogger) Infof(string, ...any)  {}
-func (nopLogger) Warnf(string, ...any)  {}
-func (nopLogger) Errorf(string, ...any) {}
-func (nopLogger) Fatalf(string, ...any) {}

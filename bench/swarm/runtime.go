@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -32,14 +33,15 @@ type Options struct {
 	// Addr is the server's address, host:port: its long-connection
 	// listener, or with Poll its HTTP listener (http://Addr).
 	Addr string
-	// Loops is the number of event loops (gnet clients); 0 means one per
-	// core.
+	// Loops is the number of event loops; 0 means one per core
+	// (GOMAXPROCS).
 	Loops int
 	// Timescale is scenario seconds per wall second; 0 means 1.
 	Timescale float64
 	// Start is the scenario time when the runtime starts; zero means now.
 	Start time.Time
-	// Dialers is the number of dial goroutines; 0 means 4 per loop.
+	// Dialers bounds the TCP connects in flight per loop; 0 means 64.
+	// Further dials wait in the loop's queue.
 	Dialers int
 	// SourceAddrs is how many loopback source addresses (127.0.0.1, .2,
 	// ...) dials rotate over when Addr is loopback. 0 or 1 lets the kernel
@@ -49,7 +51,7 @@ type Options struct {
 	MaxFrame int
 	// DialTimeout bounds one TCP dial; 0 means 5s.
 	DialTimeout time.Duration
-	// DialQueue is how many dials may wait for a worker; 0 means 65536.
+	// DialQueue is how many dials may wait per loop; 0 means 65536.
 	DialQueue int
 	// Poll, when set, drives the links over the protocol's HTTP binding
 	// (sessions, polls) instead of TCP connections; nil means TCP.
@@ -59,19 +61,21 @@ type Options struct {
 // maxSourceAddrs is the most loopback source addresses used.
 const maxSourceAddrs = 250
 
-// Runtime runs actors on real connections: K loops, each with a gnet
-// client and a timer heap, and a pool of dial workers. Create it with New
-// and end it with Close.
+// Runtime runs actors on real connections: K loops, each with its epoll
+// set of connections and its timer heap. Create it with New and end it
+// with Close.
 type Runtime struct {
 	opts      Options
 	loops     []*Loop
 	start     time.Time // scenario time at wallStart
 	wallStart time.Time // carries the monotonic reading
 	loopback  bool
-	srcAddrs  atomic.Int32 // loopback source addresses in use
+	family    int                  // AF_INET or AF_INET6, over TCP
+	sa        func() unix.Sockaddr // a copy of the server's address, over TCP (connect writes into it)
+	srcAddrs  atomic.Int32         // loopback source addresses in use
 	srcNext   atomic.Uint32
-	dials     chan *link
 	stop      chan struct{}
+	stopped   atomic.Bool // the loops are to end
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -80,7 +84,9 @@ type Runtime struct {
 	// ready; 0 until one comes.
 	heartbeat atomic.Int64
 	closeOnce sync.Once
-	bufs      sync.Pool // *[]byte for AsyncWrite
+	errMu     sync.Mutex
+	err       error     // the first loop failure
+	bufs      sync.Pool // *[]byte for the polling driver
 
 	// Dialed counts connections enrolled; DialErrors dials that failed.
 	dialed, dialErrors atomic.Int64
@@ -105,13 +111,13 @@ func New(opts Options) (*Runtime, error) {
 		return nil, fmt.Errorf("swarm: new runtime: address %q: %w", opts.Addr, err)
 	}
 	if opts.Loops <= 0 {
-		opts.Loops = runtime.NumCPU()
+		opts.Loops = runtime.GOMAXPROCS(0)
 	}
 	if opts.Timescale <= 0 {
 		opts.Timescale = 1
 	}
 	if opts.Dialers <= 0 {
-		opts.Dialers = 4 * opts.Loops
+		opts.Dialers = 64
 	}
 	if opts.MaxFrame <= 0 {
 		opts.MaxFrame = wire.DefaultMaxFrame
@@ -137,7 +143,9 @@ func New(opts Options) (*Runtime, error) {
 		poll:      poll,
 	}
 	if poll == nil {
-		rt.dials = make(chan *link, opts.DialQueue)
+		if err := rt.resolve(); err != nil {
+			return nil, fmt.Errorf("swarm: new runtime: %w", err)
+		}
 	} else {
 		rt.hc = newHTTPClient(rt)
 	}
@@ -157,15 +165,57 @@ func New(opts Options) (*Runtime, error) {
 		rt.loops = append(rt.loops, lp)
 		lp.Do(func() { lp.At(rt.Now().Add(rt.scenario(time.Second)), heartbeat{lp}, 0) })
 		rt.wg.Add(1)
-		go lp.timers()
-	}
-	if poll == nil {
-		for range opts.Dialers {
-			rt.wg.Add(1)
-			go rt.dialWorker()
-		}
+		go lp.run()
 	}
 	return rt, nil
+}
+
+// resolve looks up the server's address once, for the loops' connects.
+func (rt *Runtime) resolve() error {
+	ta, err := net.ResolveTCPAddr("tcp", rt.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", rt.opts.Addr, err)
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		rt.family = unix.AF_INET
+		rt.sa = func() unix.Sockaddr {
+			sa := &unix.SockaddrInet4{Port: ta.Port}
+			copy(sa.Addr[:], ip4)
+			return sa
+		}
+		return nil
+	}
+	rt.family = unix.AF_INET6
+	var zone uint32
+	if ta.Zone != "" {
+		if ifi, err := net.InterfaceByName(ta.Zone); err == nil {
+			zone = uint32(ifi.Index)
+		}
+	}
+	rt.sa = func() unix.Sockaddr {
+		sa := &unix.SockaddrInet6{Port: ta.Port, ZoneId: zone}
+		copy(sa.Addr[:], ta.IP.To16())
+		return sa
+	}
+	return nil
+}
+
+// fail records the first failure of a loop's event machinery (an
+// epoll or timerfd call refused), which Err returns.
+func (rt *Runtime) fail(err error) {
+	rt.errMu.Lock()
+	defer rt.errMu.Unlock()
+	if rt.err == nil {
+		rt.err = err
+	}
+}
+
+// Err returns the first failure of a loop's event machinery, or nil. A
+// loop that failed has stopped: its actors hear nothing more.
+func (rt *Runtime) Err() error {
+	rt.errMu.Lock()
+	defer rt.errMu.Unlock()
+	return rt.err
 }
 
 // Loops returns the runtime's loops; place each actor on one and give it
@@ -231,8 +281,8 @@ func (rt *Runtime) Stats() Stats {
 	return s
 }
 
-// Close stops the timers and the dial workers, then the gnet clients,
-// which closes every connection; with Poll it closes every HTTP connection
+// Close stops the loops, which close every connection; with Poll it
+// closes every HTTP connection
 // (ending the requests in flight) and waits for the poll links'
 // goroutines. Actors are not told: no Dropped is reported for links closed
 // by Close. It waits for every goroutine the runtime started.
@@ -245,78 +295,92 @@ func (rt *Runtime) Close() {
 			rt.hc.removeAll(2 * time.Second)
 		}
 		close(rt.stop)
+		rt.stopped.Store(true)
+		for _, lp := range rt.loops {
+			lp.mu.Lock()
+			if !lp.closed {
+				lp.ep.wake()
+			}
+			lp.mu.Unlock()
+		}
 		rt.cancel()
 		if rt.hc != nil {
 			rt.hc.close()
 		}
 		rt.wg.Wait()
-		for _, lp := range rt.loops {
-			_ = lp.cli.Stop()
-		}
 	})
 }
 
-// dialWorker dials queued links until the runtime stops.
-func (rt *Runtime) dialWorker() {
-	defer rt.wg.Done()
+// socket opens a non-blocking TCP socket and starts its connect to the
+// server, from a rotating loopback source address when several are in
+// use, adding one on EADDRNOTAVAIL (out of ephemeral ports for the
+// addresses in use). It returns the descriptor with the connect in
+// progress or done. sa is the caller's own copy of the server's
+// address.
+func (rt *Runtime) socket(sa unix.Sockaddr) (int, error) {
 	for {
-		select {
-		case <-rt.stop:
-			return
-		case l := <-rt.dials:
-			rt.dial(l)
-		}
-	}
-}
-
-// dial connects l and enrolls it in its loop's client; OnOpen takes it
-// from there. A failure is reported to the actor as Dropped.
-func (rt *Runtime) dial(l *link) {
-	lp := l.loop
-	lp.mu.Lock()
-	abandoned := l.state != stDialing
-	lp.mu.Unlock()
-	if abandoned {
-		return
-	}
-	c, err := rt.connect()
-	if err == nil {
-		_, err = lp.cli.EnrollContext(c, l)
+		fd, err := unix.Socket(rt.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 		if err != nil {
-			err = fmt.Errorf("enroll: %w", err)
+			return -1, os.NewSyscallError("socket", err)
 		}
-	}
-	if err == nil {
-		rt.dialed.Add(1)
-		return
-	}
-	rt.dialErrors.Add(1)
-	lp.mu.Lock()
-	defer lp.mu.Unlock()
-	if l.state != stDialing {
-		return
-	}
-	l.state = stDropped
-	l.pending = nil
-	if !rt.closing.Load() {
-		l.a.Dropped(int(l.dev), fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, err))
+		n, src, ok := rt.source()
+		err = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		if err == nil && ok {
+			err = bindNoPort(fd, src)
+		}
+		if err == nil {
+			if err = unix.Connect(fd, sa); errors.Is(err, unix.EINPROGRESS) {
+				err = nil
+			}
+		}
+		if err == nil {
+			return fd, nil
+		}
+		_ = unix.Close(fd)
+		if rt.loopback && errors.Is(err, unix.EADDRNOTAVAIL) && n < maxSourceAddrs {
+			rt.srcAddrs.CompareAndSwap(n, n+1)
+			continue
+		}
+		return -1, os.NewSyscallError("connect", err)
 	}
 }
 
-// connect dials the server once, from a rotating loopback source address
-// when several are in use, adding one on EADDRNOTAVAIL.
+// source returns the number of loopback source addresses in use and, when
+// there are several, the next one to dial from.
+func (rt *Runtime) source() (n int32, ip [4]byte, ok bool) {
+	n = rt.srcAddrs.Load()
+	if !rt.loopback || n <= 1 {
+		return n, ip, false
+	}
+	i := rt.srcNext.Add(1) % uint32(n)
+	return n, [4]byte{127, 0, 0, byte(1 + i)}, true
+}
+
+// bindNoPort binds fd to a source address, leaving the port to connect,
+// which chooses it per (source, destination): one address then serves
+// more than the ephemeral range.
+func bindNoPort(fd int, ip [4]byte) error {
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err != nil {
+		return os.NewSyscallError("setsockopt", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: ip}); err != nil {
+		return os.NewSyscallError("bind", err)
+	}
+	return nil
+}
+
+// connect dials the server once with a blocking dial, for the polling
+// driver's HTTP connections, from the same loopback source addresses as
+// TCP links.
 func (rt *Runtime) connect() (net.Conn, error) {
 	for {
-		n := rt.srcAddrs.Load()
+		n, src, ok := rt.source()
 		d := net.Dialer{Timeout: rt.opts.DialTimeout}
-		if rt.loopback && n > 1 {
-			i := rt.srcNext.Add(1) % uint32(n)
-			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i))}
+		if ok {
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(src[0], src[1], src[2], src[3])}
 			d.Control = func(_, _ string, c syscall.RawConn) error {
 				var serr error
 				err := c.Control(func(fd uintptr) {
-					// Choose the port at connect, per (source, destination), so
-					// that one address serves more than the ephemeral range.
 					serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
 				})
 				return errors.Join(err, serr)

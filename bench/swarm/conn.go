@@ -1,0 +1,423 @@
+package swarm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/swarmdesk/swarmdesk/bench/behavior"
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+)
+
+const (
+	// readBuf is the size of a loop's read buffer, shared by its links.
+	readBuf = 64 << 10
+	// keepOut is the largest write buffer returned to a loop's free list;
+	// keepIn the largest partial-frame buffer a link keeps once empty.
+	keepOut, keepIn = 4 << 10, 4 << 10
+	// freeBufs bounds a loop's free list of write buffers.
+	freeBufs = 1024
+	// connInterest is what an open link waits for; a link with bytes the
+	// kernel would not take also waits for EPOLLOUT.
+	connInterest = unix.EPOLLIN | unix.EPOLLRDHUP
+)
+
+// conns is a loop's connection state, touched only under its lock.
+type conns struct {
+	byFD     []*link       // open and connecting links by descriptor
+	dirty    []*link       // links with frames to write at the end of the pass
+	dialQ    []*link       // links waiting to connect, from dialHead on
+	dialHead int           // first waiting link in dialQ
+	dialing  int           // connects in flight
+	rbuf     []byte        // read buffer, shared by the loop's links
+	free     [][]byte      // write buffers to reuse
+	sa       unix.Sockaddr // the loop's copy of the server's address
+}
+
+// link states.
+const (
+	stQueued     uint8 = iota // waiting for a connect slot
+	stConnecting              // connect in flight
+	stOpen
+	stClosed  // closed by its actor
+	stDropped // ended by the server, a failure or the runtime
+)
+
+// link is one TCP connection of an actor: what it costs per simulated
+// connection besides the kernel's socket. An idle link holds no buffer.
+type link struct {
+	loop     *Loop
+	a        behavior.Actor
+	out      []byte // frames not yet written (sent while connecting, or this pass)
+	in       []byte // a partial frame read, waiting for the rest
+	fd       int32
+	dev      int32
+	slot     int32  // index in loop.links while open
+	lastSend uint32 // loop.beats at the last send
+	dials    uint32 // connects made, to match a dial's timeout to it
+	state    uint8
+	dirty    bool // in loop.dirty
+	wantOut  bool // registered for EPOLLOUT
+}
+
+var _ behavior.Link = (*link)(nil)
+
+// Send implements behavior.Link. It encodes m into the link's buffer
+// before it returns; the loop writes the buffer at the end of its pass
+// (or once the connection is up), with one write for every frame sent to
+// the link in the pass.
+func (l *link) Send(m wire.Msg) error {
+	lp := l.loop
+	switch l.state {
+	case stQueued, stConnecting:
+		l.out = m.AppendFrame(l.out)
+		return nil
+	case stOpen:
+	default:
+		return fmt.Errorf("swarm: send %s: %w", m.Type(), ErrLinkClosed)
+	}
+	if l.out == nil {
+		l.out = lp.getOut()
+	}
+	n := len(l.out)
+	l.out = m.AppendFrame(l.out)
+	lp.bytesOut.Add(int64(len(l.out) - n))
+	l.lastSend = lp.beats
+	lp.markDirty(l)
+	return nil
+}
+
+// Close implements behavior.Link: it ends the link without reporting
+// Dropped to its actor. Frames sent before it are written first, as far
+// as the kernel takes them without waiting.
+func (l *link) Close() error {
+	lp := l.loop
+	switch l.state {
+	case stQueued:
+		l.state = stClosed
+		l.out = nil
+	case stConnecting:
+		l.state = stClosed
+		l.out = nil
+		lp.dialing--
+		lp.release(l)
+	case stOpen:
+		lp.write(l)
+		if l.state != stOpen {
+			return nil // the write failed: the link is dropped
+		}
+		l.state = stClosed
+		lp.open.Add(-1)
+		lp.delist(l)
+		lp.release(l)
+	}
+	return nil
+}
+
+// markDirty queues l for the end-of-pass write.
+func (lp *Loop) markDirty(l *link) {
+	if !l.dirty {
+		l.dirty = true
+		lp.dirty = append(lp.dirty, l)
+		lp.kick = true
+	}
+}
+
+// getOut returns a write buffer from the free list, or nil.
+func (lp *Loop) getOut() []byte {
+	if n := len(lp.free); n > 0 {
+		b := lp.free[n-1]
+		lp.free[n-1] = nil
+		lp.free = lp.free[:n-1]
+		return b
+	}
+	return nil
+}
+
+// putOut returns l's emptied write buffer to the free list.
+func (lp *Loop) putOut(l *link) {
+	if b := l.out; cap(b) > 0 && cap(b) <= keepOut && len(lp.free) < freeBufs {
+		lp.free = append(lp.free, b[:0])
+	}
+	l.out = nil
+}
+
+// release closes l's descriptor and forgets its buffers.
+func (lp *Loop) release(l *link) {
+	if l.fd >= 0 {
+		if int(l.fd) < len(lp.byFD) && lp.byFD[l.fd] == l {
+			lp.byFD[l.fd] = nil
+		}
+		_ = unix.Close(int(l.fd))
+		l.fd = -1
+	}
+	lp.putOut(l)
+	l.in = nil
+}
+
+// drop ends a live link and tells its actor, unless the runtime closes.
+func (lp *Loop) drop(l *link, err error) {
+	if l.state == stOpen {
+		lp.open.Add(-1)
+		lp.delist(l)
+	}
+	if l.state == stConnecting {
+		lp.dialing--
+	}
+	l.state = stDropped
+	lp.release(l)
+	if !lp.rt.closing.Load() {
+		l.a.Dropped(int(l.dev), err)
+	}
+}
+
+// event handles one ready descriptor.
+func (lp *Loop) event(fd32 int32, ev uint32) {
+	fd := int(fd32)
+	switch fd {
+	case lp.ep.tfd:
+		drain(fd)
+		lp.armed = time.Time{} // spent: rearm sets it again
+		return
+	case lp.ep.efd:
+		drain(fd)
+		return
+	}
+	if fd >= len(lp.byFD) {
+		return
+	}
+	l := lp.byFD[fd]
+	if l == nil {
+		return // closed earlier in this pass
+	}
+	if l.state == stConnecting {
+		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			lp.connected(l)
+		}
+		return
+	}
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		lp.read(l)
+	}
+	if l.state == stOpen && ev&unix.EPOLLOUT != 0 {
+		lp.write(l)
+	}
+}
+
+// connected finishes a connect the kernel reported done.
+func (lp *Loop) connected(l *link) {
+	rt := lp.rt
+	soErr, err := unix.GetsockoptInt(int(l.fd), unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && soErr != 0 {
+		err = unix.Errno(soErr)
+	}
+	if err != nil {
+		rt.dialErrors.Add(1)
+		lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, os.NewSyscallError("connect", err)))
+		return
+	}
+	if err := lp.ep.mod(int(l.fd), connInterest); err != nil {
+		rt.dialErrors.Add(1)
+		lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, err))
+		return
+	}
+	rt.dialed.Add(1)
+	lp.dialing--
+	l.state = stOpen
+	lp.open.Add(1)
+	lp.enlist(l)
+	if len(l.out) > 0 {
+		lp.bytesOut.Add(int64(len(l.out)))
+		lp.markDirty(l)
+	}
+}
+
+// read reads what the kernel holds for l, up to the loop's buffer, and
+// hands each whole frame to the actor; a partial frame is kept on the
+// link.
+func (lp *Loop) read(l *link) {
+	var n int
+	var err error
+	for {
+		n, err = unix.Read(int(l.fd), lp.rbuf)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, unix.EAGAIN):
+		return
+	case err != nil:
+		lp.drop(l, fmt.Errorf("swarm: connection closed: %w", os.NewSyscallError("read", err)))
+		return
+	case n == 0:
+		lp.drop(l, fmt.Errorf("swarm: connection closed: %w", io.EOF))
+		return
+	}
+	lp.bytesIn.Add(int64(n))
+	data := lp.rbuf[:n]
+	if len(l.in) > 0 {
+		l.in = append(l.in, data...)
+		data = l.in
+	}
+	off := 0
+	for l.state == stOpen {
+		body, size, err := wire.Split(data[off:], lp.rt.opts.MaxFrame)
+		if errors.Is(err, wire.ErrShort) {
+			break
+		}
+		if err == nil {
+			var m wire.Msg
+			if m, err = lp.decode(body); err == nil {
+				off += size
+				if r, ok := m.(*wire.Ready); ok && r.HeartbeatMS > 0 {
+					lp.rt.heartbeat.Store(int64(r.HeartbeatMS))
+				}
+				l.a.Receive(int(l.dev), m)
+				continue
+			}
+		}
+		lp.drop(l, fmt.Errorf("swarm: bad frame from server: %w", err))
+		return
+	}
+	if l.state != stOpen {
+		return
+	}
+	rest := data[off:]
+	switch {
+	case len(rest) == 0 && cap(l.in) > keepIn:
+		l.in = nil
+	case len(rest) == 0:
+		l.in = l.in[:0]
+	case len(l.in) > 0: // data is l.in
+		l.in = l.in[:copy(l.in, rest)]
+	default:
+		l.in = append(l.in[:0], rest...)
+	}
+}
+
+// flush writes every link sent to in this pass.
+func (lp *Loop) flush() {
+	for i, l := range lp.dirty {
+		lp.dirty[i] = nil
+		l.dirty = false
+		if l.state == stOpen {
+			lp.write(l)
+		}
+	}
+	lp.dirty = lp.dirty[:0]
+}
+
+// write writes l's buffer as far as the kernel takes it; what is left
+// waits for EPOLLOUT.
+func (lp *Loop) write(l *link) {
+	for len(l.out) > 0 {
+		n, err := unix.Write(int(l.fd), l.out)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			if !l.wantOut {
+				if err := lp.ep.mod(int(l.fd), connInterest|unix.EPOLLOUT); err != nil {
+					lp.drop(l, fmt.Errorf("swarm: write: %w", err))
+					return
+				}
+				l.wantOut = true
+			}
+			return
+		case err != nil:
+			lp.drop(l, fmt.Errorf("swarm: connection closed: %w", os.NewSyscallError("write", err)))
+			return
+		}
+		l.out = l.out[:copy(l.out, l.out[n:])]
+	}
+	lp.putOut(l)
+	if l.wantOut {
+		l.wantOut = false
+		if err := lp.ep.mod(int(l.fd), connInterest); err != nil {
+			lp.drop(l, fmt.Errorf("swarm: write: %w", err))
+		}
+	}
+}
+
+// dialTimer is the timer that ends a connect taking longer than
+// Options.DialTimeout; its token is the link's connect count.
+type dialTimer struct{ l *link }
+
+func (dialTimer) Receive(int, wire.Msg) {}
+func (dialTimer) Dropped(int, error)    {}
+
+// Timer implements behavior.Actor.
+func (d dialTimer) Timer(token uint64) {
+	l := d.l
+	if l.state == stConnecting && uint64(l.dials) == token {
+		l.loop.rt.dialErrors.Add(1)
+		l.loop.drop(l, fmt.Errorf("swarm: dial %s: %w", l.loop.rt.opts.Addr, os.NewSyscallError("connect", unix.ETIMEDOUT)))
+	}
+}
+
+// startDials connects queued links while fewer than Options.Dialers
+// connects are in flight.
+func (lp *Loop) startDials() {
+	for lp.dialHead < len(lp.dialQ) && lp.dialing < lp.rt.opts.Dialers {
+		l := lp.dialQ[lp.dialHead]
+		lp.dialQ[lp.dialHead] = nil
+		lp.dialHead++
+		if l.state == stQueued && !lp.rt.closing.Load() {
+			lp.connect(l)
+		}
+	}
+	if lp.dialHead == len(lp.dialQ) {
+		lp.dialQ, lp.dialHead = lp.dialQ[:0], 0
+	} else if lp.dialHead > 1024 && lp.dialHead*2 > len(lp.dialQ) {
+		lp.dialQ = lp.dialQ[:copy(lp.dialQ, lp.dialQ[lp.dialHead:])]
+		lp.dialHead = 0
+	}
+}
+
+// connect starts a non-blocking connect of l, from a rotating loopback
+// source address when several are in use, adding one on EADDRNOTAVAIL.
+// A connect that fails at once reports Dropped.
+func (lp *Loop) connect(l *link) {
+	rt := lp.rt
+	if lp.sa == nil {
+		lp.sa = rt.sa()
+	}
+	fd, err := rt.socket(lp.sa)
+	if err == nil {
+		l.fd = int32(fd)
+		if fd >= len(lp.byFD) {
+			lp.byFD = append(lp.byFD, make([]*link, fd+1-len(lp.byFD))...)
+		}
+		lp.byFD[fd] = l
+		err = lp.ep.add(fd, connInterest|unix.EPOLLOUT)
+	}
+	if err != nil {
+		rt.dialErrors.Add(1)
+		lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, err))
+		return
+	}
+	l.state = stConnecting
+	l.dials++
+	lp.dialing++
+	lp.At(rt.Now().Add(rt.scenario(rt.opts.DialTimeout)), dialTimer{l}, uint64(l.dials))
+}
+
+// shutdown closes every connection of the loop when the runtime stops,
+// without telling the actors.
+func (lp *Loop) shutdown() {
+	for _, l := range lp.byFD {
+		if l != nil {
+			if l.state == stOpen {
+				lp.open.Add(-1)
+			}
+			l.state = stDropped
+			lp.release(l)
+		}
+	}
+	lp.links, lp.dirty, lp.dialQ, lp.dialHead = nil, nil, nil, 0
+}
