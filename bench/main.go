@@ -129,7 +129,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Float64Var(&fm.Precision, "find-max-precision", 0.05, "--find-max stops when the best pass and the first failure are this close (relative)")
 	fs.IntVar(&fm.MaxSteps, "find-max-steps", 0, "--find-max tries at most this many loads (default 16)")
 	fs.IntVar(&fm.MaxRuns, "find-max-runs", 0, "--find-max merges up to this many runs of a load to judge it on enough samples (default 5)")
-	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve the run's live figures in Prometheus format on this address (/metrics)")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve the run's live figures in Prometheus format on this address (/metrics), and bench's Go profiles (/debug/pprof/)")
 	fs.StringVar(&opts.AdminURL, "admin", "", "with --target: the server's admin base URL (http://host:port), where the scenario's broadcasts are posted")
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.Grace, "grace", 30*time.Second, "how long, after the scenario's end, the run waits for sessions still in progress before it is cut off as invalid (their messages in flight then count as lost or unacked)")

@@ -68,6 +68,12 @@ func NewIntervalLatency(d Distribution) (IntervalLatency, error) {
 	return s.interval(), nil
 }
 
+// NewIntervalLatencyEncoded is NewIntervalLatency for a histogram whose
+// compressed V2 encoding the caller holds already (from an Encoder).
+func NewIntervalLatencyEncoded(d Distribution, enc []byte) IntervalLatency {
+	return NewSummaryEncoded(d, enc).interval()
+}
+
 // interval is the part of a summary an interval keeps.
 func (s Summary) interval() IntervalLatency {
 	return IntervalLatency{Count: s.Count, P50Ms: s.P50Ms, P90Ms: s.P90Ms, P99Ms: s.P99Ms, MaxMs: s.MaxMs, Histogram: s.Histogram}

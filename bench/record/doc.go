@@ -33,11 +33,17 @@
 // told, would have the interval boundary depend on every loop's timer and
 // queue; with the phaser one Tick cuts every shard at the same moment.
 //
-// A shard's buffers are dense histograms, allocated on a metric's first
-// record (about 200 KB per histogram at the default range, two per metric
-// per buffer). The Recorder keeps the current interval and the run's total
-// in sparse histograms (hdrhistogram.PackedHistogram), whose size follows
-// the buckets in use.
+// A shard's buffers, like the Recorder's current interval and the run's
+// total, are sparse histograms (hdrhistogram.PackedHistogram), allocated on
+// a metric's first record, whose size follows the buckets in use: a few
+// kilobytes where a dense histogram at the default range is about 200 KB.
+// A record costs a few nanoseconds more than in a dense histogram (a
+// binary search over the buckets in use); the interval's cut costs a
+// sixth of what it did with dense buffers (merging and clearing 200 KB
+// per histogram), and the generator's memory no longer grows by megabytes
+// when the first records of each metric arrive. Each interval histogram is
+// encoded once, by a reports.Encoder that keeps its compressor, for both
+// its log line and its point in the time series.
 //
 // # Interval logs
 //

@@ -34,9 +34,9 @@ type logs struct {
 }
 
 type logFile struct {
-	f  *os.File
-	w  *bufio.Writer
-	lw *hdrhistogram.HistogramLogWriter
+	f      *os.File
+	w      *bufio.Writer
+	baseMs int64 // interval times are written relative to it
 }
 
 // openLogs creates the logs in dir, with the standard header: format
@@ -69,9 +69,8 @@ func openLogs(dir string, start time.Time) (_ *logs, err error) {
 			return nil, fmt.Errorf("interval log: %w", err)
 		}
 		w := bufio.NewWriter(f)
-		lf := logFile{f: f, w: w, lw: hdrhistogram.NewHistogramLogWriter(w)}
-		l.files[i] = lf
-		lw := lf.lw
+		l.files[i] = logFile{f: f, w: w, baseMs: baseMs}
+		lw := hdrhistogram.NewHistogramLogWriter(w)
 		lw.SetBaseTime(baseMs)
 		err = errors.Join(
 			lw.OutputLogFormatVersion(),
@@ -88,22 +87,24 @@ func openLogs(dir string, start time.Time) (_ *logs, err error) {
 	return l, nil
 }
 
-// write appends one interval, from start to end, to every log.
-func (l *logs) write(iv *interval, start, end time.Time) error {
+// put appends one interval histogram, from start to end, to log i (a
+// metric's, or NumMetrics for the lag's): HdrHistogram's interval line
+// (tag, start and length in seconds from the base time, max in
+// milliseconds, the histogram's compressed V2 encoding), as the library's
+// log writer formats it.
+func (l *logs) put(i int, tag string, start, end time.Time, max int64, enc []byte) error {
+	lf := l.files[i]
+	s := float64(start.UnixMilli()-lf.baseMs) / 1000
+	e := float64(end.UnixMilli()-lf.baseMs) / 1000
+	if _, err := fmt.Fprintf(lf.w, "Tag=%s,%f,%f,%f,%s\n", tag, s, e-s, float64(max)/hdrhistogram.MsToNsRatio, enc); err != nil {
+		return fmt.Errorf("interval log %s: %w", lf.f.Name(), err)
+	}
+	return nil
+}
+
+// flush writes what the logs buffer.
+func (l *logs) flush() error {
 	var errs []error
-	put := func(lf logFile, h *hdrhistogram.PackedHistogram, tag string) {
-		h.SetTag(tag)
-		h.SetStartTimeMs(start.UnixMilli())
-		h.SetEndTimeMs(end.UnixMilli())
-		if err := lf.lw.OutputIntervalPackedHistogram(h); err != nil {
-			errs = append(errs, fmt.Errorf("interval log %s: %w", lf.f.Name(), err))
-		}
-	}
-	for m := range NumMetrics {
-		put(l.files[m], iv.hist[m][0], Tag(Metric(m), false))
-		put(l.files[m], iv.hist[m][1], Tag(Metric(m), true))
-	}
-	put(l.files[NumMetrics], iv.lag, LagName)
 	for _, lf := range l.files {
 		if err := lf.w.Flush(); err != nil {
 			errs = append(errs, fmt.Errorf("interval log %s: %w", lf.f.Name(), err))

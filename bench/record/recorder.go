@@ -41,6 +41,7 @@ type Recorder struct {
 	total  interval // every interval written
 	series []reports.Point
 	logs   *logs // nil without Config.Dir
+	enc    reports.Encoder
 
 	// Agent concurrency, gathered from the shards at Close.
 	agents     int64
@@ -163,9 +164,6 @@ func (r *Recorder) cut(now time.Time, always bool) error {
 	}
 	var err error
 	if always || now.After(r.last) || !empty {
-		if r.logs != nil {
-			err = r.logs.write(iv, r.last, now)
-		}
 		var conns, queued int64
 		for _, s := range r.shards {
 			conns += s.conns.Load()
@@ -181,20 +179,26 @@ func (r *Recorder) cut(now time.Time, always bool) error {
 			QueueLength: queued,
 		}
 		reports.PointRates(&p)
+		// Each histogram is encoded once, for its log line and its point.
 		for m := range iv.hist {
-			h := iv.hist[m][0]
-			if h.TotalCount() == 0 {
-				continue
+			for k, h := range iv.hist[m] {
+				if r.logs == nil && (k == 1 || h.TotalCount() == 0) {
+					continue
+				}
+				enc := r.enc.Encode(h)
+				if r.logs != nil {
+					err = errors.Join(err, r.logs.put(m, Tag(Metric(m), k == 1), r.last, now, h.Max(), enc))
+				}
+				if k == 0 && h.TotalCount() > 0 {
+					if p.Latency == nil {
+						p.Latency = map[string]reports.IntervalLatency{}
+					}
+					p.Latency[Metric(m).String()] = reports.NewIntervalLatencyEncoded(h, enc)
+				}
 			}
-			il, ierr := reports.NewIntervalLatency(h)
-			if ierr != nil {
-				err = errors.Join(err, fmt.Errorf("interval %s: %w", Metric(m), ierr))
-				continue
-			}
-			if p.Latency == nil {
-				p.Latency = map[string]reports.IntervalLatency{}
-			}
-			p.Latency[Metric(m).String()] = il
+		}
+		if r.logs != nil {
+			err = errors.Join(err, r.logs.put(NumMetrics, LagName, r.last, now, iv.lag.Max(), r.enc.Encode(iv.lag)), r.logs.flush())
 		}
 		r.series = append(r.series, p)
 		r.last = now

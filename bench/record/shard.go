@@ -42,8 +42,8 @@ type Shard struct {
 // buffer is what a shard's writer records into during one phase; the
 // Recorder takes the other one.
 type buffer struct {
-	hist [NumMetrics][2]*hdrhistogram.Histogram // [metric][corrected, raw]
-	lag  *hdrhistogram.Histogram
+	hist [NumMetrics][2]*hdrhistogram.PackedHistogram // [metric][corrected, raw]
+	lag  *hdrhistogram.PackedHistogram
 	counts
 }
 
@@ -105,13 +105,13 @@ func newShard(cfg Config) *Shard {
 	return s
 }
 
-func (s *Shard) newHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(s.lowest, s.highest, s.digits)
+func (s *Shard) newHistogram() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(s.lowest, s.highest, s.digits)
 }
 
 // put records d in h, clamped to the histogram's range, and returns 1 if it
 // had to be clamped.
-func (s *Shard) put(h *hdrhistogram.Histogram, d time.Duration) int64 {
+func (s *Shard) put(h *hdrhistogram.PackedHistogram, d time.Duration) int64 {
 	v, out := int64(d), int64(0)
 	switch {
 	case v < 0:
@@ -304,13 +304,13 @@ func (s *Shard) collect(iv *interval) {
 	for m := range b.hist {
 		for k, h := range b.hist[m] {
 			if h != nil && h.TotalCount() > 0 {
-				iv.hist[m][k].MergeFrom(h)
+				iv.hist[m][k].Merge(h)
 				h.Reset()
 			}
 		}
 	}
 	if b.lag != nil && b.lag.TotalCount() > 0 {
-		iv.lag.MergeFrom(b.lag)
+		iv.lag.Merge(b.lag)
 		b.lag.Reset()
 	}
 	iv.take(&b.counts)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,7 +33,8 @@ type live struct {
 // liveLatencies are the metrics whose p99 so far is served.
 var liveLatencies = []record.Metric{record.Delivery, record.Ack, record.Menu, record.Bot, record.QueueWait}
 
-// startLive listens on addr and serves /metrics until close.
+// startLive listens on addr and serves /metrics, and Go's profiles under
+// /debug/pprof/, until close.
 func startLive(addr string, rt *swarm.Runtime, rec *record.Recorder) (*live, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -81,6 +83,11 @@ func startLive(addr string, rt *swarm.Runtime, rec *record.Recorder) (*live, err
 		set.WritePrometheus(w)
 		metrics.WriteProcessMetrics(w)
 	})
+	// Go's profiles of bench itself, as every Go service serves them: what
+	// the generator spends its CPU and memory on during the run.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		defer close(l.done)

@@ -243,7 +243,7 @@ func (lp *Loop) read(l *link) {
 	var n int
 	var err error
 	for {
-		n, err = unix.Read(int(l.fd), lp.rbuf)
+		n, err = rawRead(int(l.fd), lp.rbuf)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
@@ -316,7 +316,7 @@ func (lp *Loop) flush() {
 // waits for EPOLLOUT.
 func (lp *Loop) write(l *link) {
 	for len(l.out) > 0 {
-		n, err := unix.Write(int(l.fd), l.out)
+		n, err := rawWrite(int(l.fd), l.out)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue

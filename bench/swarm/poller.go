@@ -83,7 +83,7 @@ func (p *poller) mod(fd int, events uint32) error {
 // ready returns the descriptors ready now, without waiting.
 func (p *poller) ready() ([]unix.EpollEvent, error) {
 	for {
-		n, err := unix.EpollWait(p.epfd, p.events, 0)
+		n, err := rawEpollPoll(p.epfd, p.events)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
