@@ -21,9 +21,15 @@ const (
 	keepOut, keepIn = 4 << 10, 4 << 10
 	// freeBufs bounds a loop's free list of write buffers.
 	freeBufs = 1024
-	// connInterest is what an open link waits for; a link with bytes the
-	// kernel would not take also waits for EPOLLOUT.
-	connInterest = unix.EPOLLIN | unix.EPOLLRDHUP
+	// connInterest is what a link is registered for, once, edge-triggered:
+	// the connect's end and room to write (EPOLLOUT), bytes to read, the
+	// peer's close. Edge-triggered, a link needs no epoll_ctl after it is
+	// added: a read takes what the kernel holds (readsPerEvent at most,
+	// then the link is visited again next pass), and a write the kernel
+	// refused in part is finished on the next EPOLLOUT edge.
+	connInterest = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+	// readsPerEvent bounds the reads of one link in a pass.
+	readsPerEvent = 16
 )
 
 // conns is a loop's connection state, touched only under its lock.
@@ -34,6 +40,7 @@ type conns struct {
 	dialHead int           // first waiting link in dialQ
 	dialing  int           // connects in flight
 	rbuf     []byte        // read buffer, shared by the loop's links
+	again    []*link       // links to read again next pass
 	free     [][]byte      // write buffers to reuse
 	sa       unix.Sockaddr // the loop's copy of the server's address
 }
@@ -61,7 +68,7 @@ type link struct {
 	dials    uint32 // connects made, to match a dial's timeout to it
 	state    uint8
 	dirty    bool // in loop.dirty
-	wantOut  bool // registered for EPOLLOUT
+	again    bool // in loop.again: the kernel may hold more to read
 }
 
 var _ behavior.Link = (*link)(nil)
@@ -179,12 +186,10 @@ func (lp *Loop) drop(l *link, err error) {
 func (lp *Loop) event(fd32 int32, ev uint32) {
 	fd := int(fd32)
 	switch fd {
-	case lp.ep.tfd:
-		drain(fd)
+	case lp.ep.tfd: // edge-triggered: timerfd_settime resets its count
 		lp.armed = time.Time{} // spent: rearm sets it again
 		return
-	case lp.ep.efd:
-		drain(fd)
+	case lp.ep.efd: // edge-triggered: every write is an edge
 		return
 	}
 	if fd >= len(lp.byFD) {
@@ -195,35 +200,53 @@ func (lp *Loop) event(fd32 int32, ev uint32) {
 		return // closed earlier in this pass
 	}
 	if l.state == stConnecting {
-		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-			lp.connected(l)
+		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+			return
 		}
-		return
+		if !lp.connected(l, ev) {
+			return
+		}
 	}
 	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		lp.read(l)
 	}
-	if l.state == stOpen && ev&unix.EPOLLOUT != 0 {
+	if l.state == stOpen && ev&unix.EPOLLOUT != 0 && len(l.out) > 0 && !l.dirty {
 		lp.write(l)
 	}
 }
 
-// connected finishes a connect the kernel reported done.
-func (lp *Loop) connected(l *link) {
-	rt := lp.rt
-	soErr, err := unix.GetsockoptInt(int(l.fd), unix.SOL_SOCKET, unix.SO_ERROR)
-	if err == nil && soErr != 0 {
-		err = unix.Errno(soErr)
+// readAgain reads the links a pass left with bytes to read.
+func (lp *Loop) readAgain() {
+	ls := lp.again
+	lp.again = lp.again[len(lp.again):] // reads below may queue links again
+	for i, l := range ls {
+		ls[i] = nil
+		l.again = false
+		if l.state == stOpen {
+			lp.read(l)
+		}
 	}
-	if err != nil {
+	if len(lp.again) == 0 {
+		lp.again = ls[:0]
+	}
+}
+
+// connected finishes a connect the kernel reported done, and reports
+// whether the link is open. An error or hang-up event means the connect
+// failed (SO_ERROR says why); writable alone, that it succeeded.
+func (lp *Loop) connected(l *link, ev uint32) bool {
+	rt := lp.rt
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		soErr, err := unix.GetsockoptInt(int(l.fd), unix.SOL_SOCKET, unix.SO_ERROR)
+		if err == nil {
+			err = unix.ECONNREFUSED // a hang-up with no error recorded
+			if soErr != 0 {
+				err = unix.Errno(soErr)
+			}
+		}
 		rt.dialErrors.Add(1)
 		lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, os.NewSyscallError("connect", err)))
-		return
-	}
-	if err := lp.ep.mod(int(l.fd), connInterest); err != nil {
-		rt.dialErrors.Add(1)
-		lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, err))
-		return
+		return false
 	}
 	rt.dialed.Add(1)
 	lp.dialing--
@@ -234,32 +257,42 @@ func (lp *Loop) connected(l *link) {
 		lp.bytesOut.Add(int64(len(l.out)))
 		lp.markDirty(l)
 	}
+	return true
 }
 
-// read reads what the kernel holds for l, up to the loop's buffer, and
-// hands each whole frame to the actor; a partial frame is kept on the
-// link.
+// read reads what the kernel holds for l, readsPerEvent buffers at most
+// (then l is read again next pass), and hands each whole frame to the
+// actor; a partial frame is kept on the link.
 func (lp *Loop) read(l *link) {
-	var n int
-	var err error
-	for {
-		n, err = rawRead(int(l.fd), lp.rbuf)
-		if !errors.Is(err, unix.EINTR) {
-			break
+	for range readsPerEvent {
+		n, err := rawRead(int(l.fd), lp.rbuf)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			return
+		case err != nil:
+			lp.drop(l, fmt.Errorf("swarm: connection closed: %w", os.NewSyscallError("read", err)))
+			return
+		case n == 0:
+			lp.drop(l, fmt.Errorf("swarm: connection closed: %w", io.EOF))
+			return
+		}
+		lp.bytesIn.Add(int64(n))
+		if !lp.frames(l, lp.rbuf[:n]) || n < len(lp.rbuf) {
+			return // a short read took all the kernel held
 		}
 	}
-	switch {
-	case errors.Is(err, unix.EAGAIN):
-		return
-	case err != nil:
-		lp.drop(l, fmt.Errorf("swarm: connection closed: %w", os.NewSyscallError("read", err)))
-		return
-	case n == 0:
-		lp.drop(l, fmt.Errorf("swarm: connection closed: %w", io.EOF))
-		return
+	if !l.again {
+		l.again = true
+		lp.again = append(lp.again, l)
 	}
-	lp.bytesIn.Add(int64(n))
-	data := lp.rbuf[:n]
+}
+
+// frames hands the whole frames of data, after what l kept of a partial
+// frame, to l's actor and keeps the rest. It reports whether l is still
+// open.
+func (lp *Loop) frames(l *link, data []byte) bool {
 	if len(l.in) > 0 {
 		l.in = append(l.in, data...)
 		data = l.in
@@ -282,10 +315,10 @@ func (lp *Loop) read(l *link) {
 			}
 		}
 		lp.drop(l, fmt.Errorf("swarm: bad frame from server: %w", err))
-		return
+		return false
 	}
 	if l.state != stOpen {
-		return
+		return false
 	}
 	rest := data[off:]
 	switch {
@@ -298,6 +331,7 @@ func (lp *Loop) read(l *link) {
 	default:
 		l.in = append(l.in[:0], rest...)
 	}
+	return true
 }
 
 // flush writes every link sent to in this pass.
@@ -313,7 +347,7 @@ func (lp *Loop) flush() {
 }
 
 // write writes l's buffer as far as the kernel takes it; what is left
-// waits for EPOLLOUT.
+// waits for the next EPOLLOUT edge.
 func (lp *Loop) write(l *link) {
 	for len(l.out) > 0 {
 		n, err := rawWrite(int(l.fd), l.out)
@@ -321,13 +355,6 @@ func (lp *Loop) write(l *link) {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EAGAIN):
-			if !l.wantOut {
-				if err := lp.ep.mod(int(l.fd), connInterest|unix.EPOLLOUT); err != nil {
-					lp.drop(l, fmt.Errorf("swarm: write: %w", err))
-					return
-				}
-				l.wantOut = true
-			}
 			return
 		case err != nil:
 			lp.drop(l, fmt.Errorf("swarm: connection closed: %w", os.NewSyscallError("write", err)))
@@ -336,12 +363,6 @@ func (lp *Loop) write(l *link) {
 		l.out = l.out[:copy(l.out, l.out[n:])]
 	}
 	lp.putOut(l)
-	if l.wantOut {
-		l.wantOut = false
-		if err := lp.ep.mod(int(l.fd), connInterest); err != nil {
-			lp.drop(l, fmt.Errorf("swarm: write: %w", err))
-		}
-	}
 }
 
 // dialTimer is the timer that ends a connect taking longer than
@@ -394,7 +415,7 @@ func (lp *Loop) connect(l *link) {
 			lp.byFD = append(lp.byFD, make([]*link, fd+1-len(lp.byFD))...)
 		}
 		lp.byFD[fd] = l
-		err = lp.ep.add(fd, connInterest|unix.EPOLLOUT)
+		err = lp.ep.add(fd, connInterest)
 	}
 	if err != nil {
 		rt.dialErrors.Add(1)
@@ -419,5 +440,5 @@ func (lp *Loop) shutdown() {
 			lp.release(l)
 		}
 	}
-	lp.links, lp.dirty, lp.dialQ, lp.dialHead = nil, nil, nil, 0
+	lp.links, lp.dirty, lp.again, lp.dialQ, lp.dialHead = nil, nil, nil, nil, 0
 }

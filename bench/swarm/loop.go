@@ -197,11 +197,12 @@ func (lp *Loop) pass() (more bool, err error) {
 	for i := range evs {
 		lp.event(evs[i].Fd, evs[i].Events)
 	}
+	lp.readAgain()
 	more = lp.fire()
 	lp.startDials()
 	lp.flush()
 	lp.rearm()
-	return more || len(evs) == len(lp.ep.events), nil
+	return more || len(lp.again) > 0 || len(evs) == len(lp.ep.events), nil
 }
 
 // fire runs the due timers, at most maxFirePass of them, and reports

@@ -47,7 +47,7 @@ func newPoller() (*poller, error) {
 		return fail(fmt.Errorf("eventfd: %w", err))
 	}
 	for _, fd := range []int{p.tfd, p.efd} {
-		if err := p.add(fd, unix.EPOLLIN); err != nil {
+		if err := p.add(fd, unix.EPOLLIN|unix.EPOLLET); err != nil {
 			return fail(err)
 		}
 	}
@@ -62,20 +62,11 @@ func newPoller() (*poller, error) {
 	return p, nil
 }
 
-// add registers fd for events, level-triggered.
+// add registers fd for events.
 func (p *poller) add(fd int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return fmt.Errorf("epoll_ctl add: %w", err)
-	}
-	return nil
-}
-
-// mod changes the events fd is registered for.
-func (p *poller) mod(fd int, events uint32) error {
-	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev); err != nil {
-		return fmt.Errorf("epoll_ctl mod: %w", err)
 	}
 	return nil
 }
@@ -105,12 +96,6 @@ func (p *poller) arm(d time.Duration) error {
 		return fmt.Errorf("timerfd_settime: %w", err)
 	}
 	return nil
-}
-
-// drain reads a timerfd's or eventfd's counter, making it unready.
-func drain(fd int) {
-	var b [8]byte
-	_, _ = unix.Read(fd, b[:]) // EAGAIN: already drained
 }
 
 // wake makes the loop's next wait return at once. Safe from any
