@@ -144,6 +144,7 @@ func Passed(res *reports.Result) bool {
 // Passed tells. Errors wrap ErrScenario or ErrSetup. Cancelling ctx ends the
 // run early; the result is then marked invalid.
 func Run(ctx context.Context, opts Options) (res *reports.Result, err error) {
+	defer tuneGC()()
 	out := io.Writer(lineFor(opts.Progress))
 	name := opts.Scenario
 	if name == "" {
