@@ -1,0 +1,121 @@
+package behavior
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/swarmdesk/swarmdesk/refserver/wire"
+)
+
+// convLog records the sender roles of a conversation's messages, by
+// sequence, from every delivery the server sends (whoever receives it).
+type convLog map[uint64]wire.Role
+
+// tap makes l record every delivery and transcript entry w's server sends.
+func (l convLog) tap(w *world) {
+	w.net.drop = func(m wire.Msg) bool {
+		switch m := m.(type) {
+		case *wire.Delivery:
+			l[m.Seq] = m.SenderRole
+		case *wire.Assignment:
+			for _, d := range m.Transcript {
+				l[d.Seq] = d.SenderRole
+			}
+		}
+		return false
+	}
+}
+
+// roles returns the roles in sequence order.
+func (l convLog) roles() []wire.Role {
+	seqs := make([]uint64, 0, len(l))
+	for s := range l {
+		seqs = append(seqs, s)
+	}
+	slices.Sort(seqs)
+	out := make([]wire.Role, len(seqs))
+	for i, s := range seqs {
+		out[i] = l[s]
+	}
+	return out
+}
+
+// TestCustomerWaitsForTheReply: the agent's greeting comes after the
+// customer's first chat message was acknowledged (greet 10s, the message
+// 1s after the assignment). The customer must not take the greeting for
+// the reply: each of its messages after the first waits for the agent's
+// answer to the one before, so in the conversation the k-th customer
+// message follows the greeting and k-1 replies.
+func TestCustomerWaitsForTheReply(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask_person
+    - chat: {messages: 3, think: const(1s)}
+    - close
+agents:
+  greet: const(10s)
+  typing: const(20s)
+  groups: [{group: general, count: 1}]
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	log := convLog{}
+	log.tap(w)
+	c := w.arrive()
+	w.clk.run(w.start.Add(10 * time.Minute))
+	if !c.Done() {
+		t.Fatalf("customer stuck at step %d waiting %d", c.pc, c.wait)
+	}
+	var agent, customer int
+	var chat []wire.Role
+	for _, r := range log.roles() {
+		switch r {
+		case wire.RoleAgent:
+			agent++
+			chat = append(chat, r)
+		case wire.RoleCustomer:
+			customer++
+			chat = append(chat, r)
+			// The greeting and the replies to the customer's earlier
+			// messages come before its next one.
+			if customer > 1 && agent < customer {
+				t.Errorf("customer message %d sent after %d agent messages (the greeting and %d replies); want the greeting and %d replies first", customer, agent, max(agent-1, 0), customer-1)
+			}
+		}
+	}
+	t.Logf("conversation (customer 1, agent 2): %v", chat)
+	res := w.result()
+	if n := res.Latency["agent_reply"].Count; n != 3 {
+		t.Errorf("agent_reply recorded %d times, want one per customer message (3)", n)
+	}
+	checkLedger(t, res)
+}
+
+// TestReplyBody round-trips the sequence through a reply's body, at its
+// size, and refuses bodies without the stamp: greetings, customers'
+// messages, bodies bench did not make.
+func TestReplyBody(t *testing.T) {
+	env := &Env{}
+	for _, c := range []struct {
+		seq  uint64
+		size int
+	}{{1, 0}, {7, 5}, {42, 24}, {1<<64 - 1, 1500}} {
+		b := env.replyBody(c.seq, c.size)
+		if len(b) < c.size {
+			t.Errorf("seq %d size %d: body of %d bytes", c.seq, c.size, len(b))
+		}
+		if got, ok := parseReply(b); !ok || got != c.seq {
+			t.Errorf("seq %d size %d: parsed %d %v from %q", c.seq, c.size, got, ok, b)
+		}
+	}
+	for _, body := range []string{"", "re ", "re 0 ", "re 12", "re x ", "re 1x ", "abcdefghijklmnopqrstuvwx", "你好", "re 123456789012345678901 "} {
+		if seq, ok := parseReply([]byte(body)); ok {
+			t.Errorf("%q parsed as a reply to %d", body, seq)
+		}
+	}
+}
