@@ -485,6 +485,15 @@ func (a *Agent) closed(conv uint64, now time.Time) {
 	if !closing {
 		a.wrapUp(now)
 	}
+	if a.typing && a.cur.conv == conv {
+		// The message being typed has nobody to go to: drop it, and type
+		// what waits for the other chats now, not after it (its timer is
+		// stale).
+		a.typing = false
+		a.typeGen++
+		a.free = now
+		a.typeNext(now)
+	}
 }
 
 // Dropped implements Actor: the agent lost its connection, or a dial

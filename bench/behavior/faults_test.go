@@ -119,3 +119,49 @@ func TestReplyBody(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentStopsTypingForAClosedChat: one agent taking 40 minutes to type
+// a reply, longer than the tenant's idle close (30 minutes). The first
+// customer's chat closes idle while the agent types; the agent drops that
+// reply and greets the next customer, queued meanwhile, after its greeting
+// time, instead of after the dead reply's 40 minutes.
+func TestAgentStopsTypingForAClosedChat(t *testing.T) {
+	sc := parseScenario(t, `
+duration: 1h
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask_person
+    - chat: {messages: 1, think: const(1s)}
+    - close
+agents:
+  greet: const(1s)
+  typing: const(40m)
+  wrap_up: const(10s)
+  groups: [{group: general, count: 1, max_chats: 1}]
+`)
+	w := newWorld(t, sc, time.Millisecond)
+	first := w.arrive()
+	var second *Customer
+	w.clk.call(w.start.Add(20*time.Minute), func() { second = w.arrive() })
+	// The first chat closes idle at about 30m; the second customer is
+	// assigned after the wrap-up, and greeted a second later.
+	w.clk.run(w.start.Add(35 * time.Minute))
+	if !first.Done() {
+		t.Fatalf("first customer stuck at step %d waiting %d", first.pc, first.wait)
+	}
+	if !second.has(fAssigned) || !second.has(fFirstReply) {
+		t.Errorf("second customer: assigned %v, greeted %v by 35m; want both (the first chat closed at about 30m)", second.has(fAssigned), second.has(fFirstReply))
+	}
+	w.clk.run(w.start.Add(3 * time.Hour))
+	res := w.result()
+	logLatency(t, res)
+	if n := res.Latency["first_reply"].Count; n != 2 {
+		t.Errorf("first_reply recorded %d times, want both customers greeted", n)
+	}
+	if s := res.Sessions; s.Started != 2 || s.Completed != 2 || s.Abandoned != 0 {
+		t.Errorf("sessions %+v, want two completed (closed idle) and none abandoned", s)
+	}
+}
