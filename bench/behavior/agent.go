@@ -326,9 +326,10 @@ func (a *Agent) ready(m *wire.Ready, now time.Time) {
 	var adopted bool
 	for _, p := range m.Convs {
 		if a.chat(p.Conv) < 0 {
-			// Assigned, and the assignment lost with a connection.
+			// Assigned, and the assignment lost with a connection. The
+			// resume from the start below replays the whole conversation.
 			adopted = true
-			if err := env.Ledger.Join(p.Conv, deviceKey(a.key, 0)); err != nil {
+			if err := env.Ledger.Assign(p.Conv, deviceKey(a.key, 0), 1); err != nil {
 				env.Rec.Error("ledger")
 			}
 			a.chats = append(a.chats, agentChat{conv: p.Conv})
@@ -370,7 +371,15 @@ func (a *Agent) assigned(m *wire.Assignment, now time.Time) {
 		return
 	}
 	dev := deviceKey(a.key, 0)
-	if err := env.Ledger.Join(m.Conv, dev); err != nil {
+	// Owed what the customer wrote before, which the transcript carries
+	// (its latest messages, from its first sequence on).
+	var first uint64
+	for i := range m.Transcript {
+		if s := m.Transcript[i].Seq; first == 0 || s < first {
+			first = s
+		}
+	}
+	if err := env.Ledger.Assign(m.Conv, dev, first); err != nil {
 		env.Rec.Error("ledger")
 	}
 	var last uint64

@@ -165,3 +165,64 @@ agents:
 		t.Errorf("sessions %+v, want two completed (closed idle) and none abandoned", s)
 	}
 }
+
+// TestTranscriptChecked: what the customer wrote to the bot before an
+// agent took the chat reaches the agent in the assignment's transcript,
+// and the ledger checks it there: a transcript missing one of the
+// customer's questions counts it lost.
+func TestTranscriptChecked(t *testing.T) {
+	const doc = `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask: {count: 2, think: const(2s)}
+    - ask_person
+    - chat: {messages: 2, think: const(2s)}
+    - close
+agents:
+  greet: const(2s)
+  typing: const(2s)
+  groups: [{group: general, count: 1}]
+`
+	for _, tc := range []struct {
+		name            string
+		strip           bool
+		delivered, lost int64
+	}{
+		// The 2 questions in the transcript, 2 chat messages at the agent,
+		// the greeting and 2 replies at the customer.
+		{"whole", false, 7, 0},
+		{"one question missing", true, 6, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, parseScenario(t, doc), time.Millisecond)
+			stripped := false
+			w.net.drop = func(m wire.Msg) bool {
+				if as, ok := m.(*wire.Assignment); ok && tc.strip && len(as.Transcript) > 0 && !stripped {
+					for i, d := range as.Transcript {
+						if d.SenderRole == wire.RoleCustomer {
+							as.Transcript = slices.Delete(as.Transcript, i, i+1)
+							stripped = true
+							break
+						}
+					}
+				}
+				return false
+			}
+			c := w.arrive()
+			w.clk.run(w.start.Add(10 * time.Minute))
+			if !c.Done() || stripped != tc.strip {
+				t.Fatalf("customer done %v, transcript stripped %v", c.Done(), stripped)
+			}
+			res := w.result()
+			m := res.Messages
+			t.Logf("messages %+v", m)
+			if m.Sent != 7 || m.Delivered != tc.delivered || m.Lost != tc.lost || m.Duplicated != 0 || m.Reordered != 0 || m.Unacked != 0 {
+				t.Errorf("messages %+v, want 7 sent, %d delivered, %d lost", m, tc.delivered, tc.lost)
+			}
+		})
+	}
+}
