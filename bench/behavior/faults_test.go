@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
+	"github.com/swarmdesk/swarmdesk/reports"
 )
 
 // convLog records the sender roles of a conversation's messages, by
@@ -222,6 +223,81 @@ agents:
 			t.Logf("messages %+v", m)
 			if m.Sent != 7 || m.Delivered != tc.delivered || m.Lost != tc.lost || m.Duplicated != 0 || m.Reordered != 0 || m.Unacked != 0 {
 				t.Errorf("messages %+v, want 7 sent, %d delivered, %d lost", m, tc.delivered, tc.lost)
+			}
+		})
+	}
+}
+
+// TestCutOffInFlight: a run cut off while the agent's greeting is on its
+// way to the customer, sent within the last ten seconds (the default
+// window: ten intervals of a second), counts it cut off, neither lost nor
+// unacked, so that lost == 0 and unacked == 0 hold; a run that lets it
+// arrive counts none. One sent longer before and still not arrived is
+// lost. The network takes 2s each way, and the customer's link 4s (or
+// 30s) more: the greeting is stored 2s after it left, acked at 4s, and
+// arrives at 8s (or 34s).
+func TestCutOffInFlight(t *testing.T) {
+	const doc = `
+duration: 10m
+customers:
+  rate: 1
+  script:
+    - connect
+    - open
+    - ask_person
+    - chat: {messages: 1, think: const(30s)}
+    - close
+agents:
+  greet: const(1s)
+  typing: const(1s)
+  groups: [{group: general, count: 1}]
+`
+	// play runs to stop and returns when the greeting arrived (0 if it
+	// did not) and the run's messages.
+	play := func(slow, stop time.Duration) (time.Duration, reports.Messages) {
+		w := newWorld(t, parseScenario(t, doc), 2*time.Second)
+		var greeted time.Time
+		w.net.drop = func(m wire.Msg) bool {
+			if d, ok := m.(*wire.Delivery); ok && d.SenderRole == wire.RoleAgent && greeted.IsZero() {
+				greeted = w.clk.now
+			}
+			return false
+		}
+		w.net.slow = func(a Actor) time.Duration {
+			if _, ok := a.(*Customer); ok {
+				return slow
+			}
+			return 0
+		}
+		w.arrive()
+		w.clk.run(w.start.Add(stop))
+		if greeted.IsZero() {
+			return 0, w.result().Messages
+		}
+		return greeted.Sub(w.start), w.result().Messages
+	}
+	for _, tc := range []struct {
+		name         string
+		slow, before time.Duration // the customer's extra latency; the cut before the greeting arrives
+		want         reports.Messages
+	}{
+		{"acked, in flight", 4 * time.Second, 2 * time.Second, reports.Messages{Sent: 1, CutOff: 1}},
+		{"not yet acked", 4 * time.Second, 5 * time.Second, reports.Messages{Sent: 1, CutOff: 1}},
+		{"sent 32s before", 30 * time.Second, 2 * time.Second, reports.Messages{Sent: 1, Lost: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The whole run, to learn when the greeting arrives.
+			at, m := play(tc.slow, 10*time.Minute)
+			if at == 0 {
+				t.Fatal("no greeting arrived")
+			}
+			if m.Lost != 0 || m.Unacked != 0 || m.CutOff != 0 {
+				t.Errorf("whole run: messages %+v, want none lost, unacked or cut off", m)
+			}
+			_, m = play(tc.slow, at-tc.before)
+			t.Logf("greeting arrived at %v; cut off %v before: %+v", at, tc.before, m)
+			if m != tc.want {
+				t.Errorf("messages %+v, want %+v", m, tc.want)
 			}
 		})
 	}

@@ -399,18 +399,39 @@ func (s *ledgerStripe) forget(conv uint64, c *ledgerConv) {
 	}
 }
 
-// Finish ends the accounting: every acked message still owed to a device
-// counts as lost once per device, every message never acked counts as
-// unacked, and the Ledger is emptied.
-func (l *Ledger) Finish() {
+// Finish ends the accounting at end, the end of the run: every acked
+// message still owed to a device counts as lost once per device, every
+// message never acked counts as unacked, and the Ledger is emptied. But
+// what was sent less than window before end is taken as in flight, cut off
+// by the end (reports.Messages.CutOff): an unacked message once, an acked
+// one once per device owed it, except at a device that received a later
+// sequence of the conversation, which was skipped past it: there it is
+// lost.
+func (l *Ledger) Finish(end time.Time, window time.Duration) {
+	since := end.Add(-window)
 	for i := range l.stripes {
 		s := &l.stripes[i]
 		s.mu.Lock()
 		for conv, c := range s.convs {
 			for _, m := range c.msgs {
-				if m.seq == 0 {
+				recent := m.sent.After(since)
+				switch {
+				case m.seq == 0 && recent:
+					s.counts.CutOff++
+				case m.seq == 0:
 					s.counts.Unacked++
-				} else {
+				case recent:
+					for j := range c.devices {
+						if m.pending&(1<<j) == 0 {
+							continue
+						}
+						if d := &c.devices[j]; d.seen && d.max > m.seq {
+							s.counts.Lost++
+						} else {
+							s.counts.CutOff++
+						}
+					}
+				default:
 					s.counts.Lost += int64(bits.OnesCount64(m.pending))
 				}
 			}
@@ -434,6 +455,7 @@ func (l *Ledger) Counts() reports.Messages {
 		out.Duplicated += c.Duplicated
 		out.Reordered += c.Reordered
 		out.Unacked += c.Unacked
+		out.CutOff += c.CutOff
 	}
 	return out
 }

@@ -209,7 +209,7 @@ func TestLedger(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := NewLedger()
 			run(t, l, tt.steps)
-			l.Finish()
+			l.Finish(t0.Add(time.Hour), time.Second) // long after the sends
 			if got := l.Counts(); got != tt.want {
 				t.Errorf("counts %+v\n  want %+v", got, tt.want)
 			}
@@ -355,7 +355,7 @@ func TestLedgerConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	l.Finish()
+	l.Finish(t0, time.Second)
 	if got, want := l.Counts(), (reports.Messages{Sent: convs * msgs, Delivered: convs * msgs}); got != want {
 		t.Fatalf("counts %+v, want %+v", got, want)
 	}
@@ -400,8 +400,45 @@ func TestLedgerHistoryBounded(t *testing.T) {
 	if m, _ := l.InFlight(); m != 0 {
 		t.Errorf("%d messages in flight after the transcript", m)
 	}
-	l.Finish()
+	l.Finish(t0, time.Second)
 	if got := l.Counts(); got != (reports.Messages{Sent: n, Delivered: n + 50}) {
 		t.Errorf("counts %+v", got)
+	}
+}
+
+// TestLedgerCutOff: what is still in flight when the run ends, sent within
+// the window before the end, counts as cut off, neither lost nor unacked;
+// what was sent before the window and never came is lost (or unacked), and
+// so is a message a device was skipped past, however recent.
+func TestLedgerCutOff(t *testing.T) {
+	end, window := t0.Add(time.Hour), 10*time.Second
+	recent, old := end.Add(-time.Second), end.Add(-time.Minute)
+	tests := []struct {
+		name  string
+		at    time.Time // when the phone sent its last message
+		acked bool
+		rest  []step // what follows
+		want  reports.Messages
+	}{
+		{"acked, in flight to both", recent, true, nil, reports.Messages{Sent: 2, Delivered: 2, CutOff: 2}},
+		{"acked, sent long before", old, true, nil, reports.Messages{Sent: 2, Delivered: 2, Lost: 2}},
+		{"never acked, in flight", recent, false, nil, reports.Messages{Sent: 2, Delivered: 2, CutOff: 1}},
+		{"never acked, sent long before", old, false, nil, reports.Messages{Sent: 2, Delivered: 2, Unacked: 1}},
+		{"skipped at one device", recent, true, []step{recv(web, 3, 0)}, reports.Messages{Sent: 2, Delivered: 2, Lost: 1, CutOff: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewLedger()
+			run(t, l, cat(members, inOrder(1, 1)))
+			l.Sent(conv, phone, 200, tt.at, tt.at)
+			if tt.acked {
+				l.Acked(conv, 200, 2)
+			}
+			run(t, l, tt.rest)
+			l.Finish(end, window)
+			if got := l.Counts(); got != tt.want {
+				t.Errorf("counts %+v\n  want %+v", got, tt.want)
+			}
+		})
 	}
 }
