@@ -132,7 +132,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve the run's live figures in Prometheus format on this address (/metrics), and bench's Go profiles (/debug/pprof/)")
 	fs.StringVar(&opts.AdminURL, "admin", "", "with --target: the server's admin base URL (http://host:port), where the scenario's broadcasts are posted")
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
-	fs.DurationVar(&opts.Grace, "grace", 30*time.Second, "how long, after the scenario's end, the run waits for sessions still in progress before it is cut off as invalid (their messages in flight then count as lost or unacked)")
+	fs.DurationVar(&opts.Grace, "grace", 30*time.Second, "how long, after the scenario's end, the run waits for sessions still in progress before it is cut off as invalid (their messages in flight then count as cut off, not lost or unacked)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
 	var chaos, durability string
 	fs.StringVar(&chaos, "chaos", "", "crash test, kill-server:EVERY: kill the embedded server with SIGKILL every EVERY (e.g. 10s), at a moment when messages are in flight (waiting up to EVERY/4, at most 2s, for one), and restart it on the same data directory and address; clients reconnect, resume and retry (not with --target; durability sync unless --durability says batch)")

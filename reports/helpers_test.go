@@ -141,7 +141,7 @@ func buildShard(t testing.TB, index, count int) (r *Result, deliveryCorrected, d
 			"delivery":   latencyOf(t, dc, dr),
 			"queue_wait": latencyOf(t, qc, qr),
 		},
-		Messages: Messages{Sent: 1000 + int64(index), Delivered: 2000 + 2*int64(index), Lost: int64(index)},
+		Messages: Messages{Sent: 1000 + int64(index), Delivered: 2000 + 2*int64(index), Lost: int64(index), CutOff: 2 * int64(index)},
 		Actions: Actions{
 			Started: 3000, Late: int64(index), LateBoundMs: 10, MaxLateFraction: 0.01, Lag: lagSummary,
 		},

@@ -93,6 +93,7 @@ func Merge(results ...*Result) (*Result, error) {
 		m.Duplicated += r.Messages.Duplicated
 		m.Reordered += r.Messages.Reordered
 		m.Unacked += r.Messages.Unacked
+		m.CutOff += r.Messages.CutOff
 
 		s := &out.Sessions
 		s.Started += r.Sessions.Started

@@ -37,7 +37,7 @@ func TestMergeExact(t *testing.T) {
 		t.Error("merged raw histogram differs from the histogram of all values")
 	}
 
-	if want := (Messages{Sent: 3003, Delivered: 6006, Lost: 3}); got.Messages != want {
+	if want := (Messages{Sent: 3003, Delivered: 6006, Lost: 3, CutOff: 6}); got.Messages != want {
 		t.Errorf("messages %+v, want %+v", got.Messages, want)
 	}
 	if want := map[string]int64{"connect": 3, "110": 6}; !reflect.DeepEqual(got.Errors, want) {

@@ -419,6 +419,13 @@ type Messages struct {
 	// Unacked counts messages the server never acknowledged by the end of
 	// the run (neither stored nor refused).
 	Unacked int64 `json:"unacked"`
+	// CutOff counts what was still in flight when the run ended, sent
+	// too shortly before the end to tell late from lost: a delivery owed
+	// (per device) of a message sent in the last window before the end
+	// that the device was not skipped past, and a message sent then and
+	// not yet acknowledged (once). They count neither in Lost nor in
+	// Unacked.
+	CutOff int64 `json:"cut_off"`
 }
 
 // Actions is how well the generator kept to its schedule, as k6 counts

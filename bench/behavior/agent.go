@@ -26,6 +26,11 @@ const (
 // replies wait for each other, so the latency a customer perceives grows
 // with the agent's concurrency by itself, as it does for a person.
 //
+// A reply's body begins with a stamp naming the sequence of the customer
+// message it answers (replyStamp); a greeting has none. That is how the
+// customer tells its answer from the greeting, or from the late answer to
+// an earlier message (see Customer).
+//
 // The agent records AgentReply when it sends a reply: from the customer
 // message's intended and actual send times (as the ledger returns them on
 // receipt) to the reply's send, bucketed by the chats the agent carries
@@ -85,6 +90,7 @@ type agentChat struct {
 // a close.
 type agentReq struct {
 	cid, conv uint64
+	re        uint64       // a reply: the sequence of the customer message it answers
 	at        [2]time.Time // the message's intended and actual send times
 	typ       wire.Type
 	kind      wire.Kind
@@ -94,6 +100,7 @@ type agentReq struct {
 // agentJob is one message to type: a greeting or a reply.
 type agentJob struct {
 	conv     uint64
+	seq      uint64 // a reply: the sequence of the customer message answered
 	greet    bool
 	arrived  time.Time    // when the agent could start it
 	customer [2]time.Time // the customer message answered: intended, sent
@@ -225,7 +232,11 @@ func (a *Agent) request(r agentReq) {
 func (a *Agent) sendReq(r *agentReq) {
 	switch r.typ {
 	case wire.TMessage:
-		a.send(&wire.Message{ClientID: r.cid, Conv: r.conv, Kind: r.kind, Body: a.env.fill(max(int(r.size), 1))})
+		body := a.env.fill(max(int(r.size), 1))
+		if r.re != 0 {
+			body = a.env.replyBody(r.re, int(r.size))
+		}
+		a.send(&wire.Message{ClientID: r.cid, Conv: r.conv, Kind: r.kind, Body: body})
 	case wire.TClose:
 		a.send(&wire.Close{ClientID: r.cid, Conv: r.conv, Reason: "resolved"})
 	}
@@ -315,9 +326,10 @@ func (a *Agent) ready(m *wire.Ready, now time.Time) {
 	var adopted bool
 	for _, p := range m.Convs {
 		if a.chat(p.Conv) < 0 {
-			// Assigned, and the assignment lost with a connection.
+			// Assigned, and the assignment lost with a connection. The
+			// resume from the start below replays the whole conversation.
 			adopted = true
-			if err := env.Ledger.Join(p.Conv, deviceKey(a.key, 0)); err != nil {
+			if err := env.Ledger.Assign(p.Conv, deviceKey(a.key, 0), 1); err != nil {
 				env.Rec.Error("ledger")
 			}
 			a.chats = append(a.chats, agentChat{conv: p.Conv})
@@ -359,7 +371,15 @@ func (a *Agent) assigned(m *wire.Assignment, now time.Time) {
 		return
 	}
 	dev := deviceKey(a.key, 0)
-	if err := env.Ledger.Join(m.Conv, dev); err != nil {
+	// Owed what the customer wrote before, which the transcript carries
+	// (its latest messages, from its first sequence on).
+	var first uint64
+	for i := range m.Transcript {
+		if s := m.Transcript[i].Seq; first == 0 || s < first {
+			first = s
+		}
+	}
+	if err := env.Ledger.Assign(m.Conv, dev, first); err != nil {
 		env.Rec.Error("ledger")
 	}
 	var last uint64
@@ -388,7 +408,7 @@ func (a *Agent) delivered(m *wire.Delivery, now time.Time) {
 	if m.SenderRole != wire.RoleCustomer || i < 0 || a.chats[i].closing {
 		return
 	}
-	a.queue(agentJob{conv: m.Conv, arrived: now, customer: [2]time.Time{intended, sent}}, now)
+	a.queue(agentJob{conv: m.Conv, seq: m.Seq, arrived: now, customer: [2]time.Time{intended, sent}}, now)
 }
 
 // queue adds a job to the typing queue and starts typing if idle.
@@ -436,7 +456,7 @@ func (a *Agent) typed(now time.Time) {
 		k, body := env.message()
 		cid := a.cids.next(env.Rand)
 		env.Ledger.Sent(j.conv, deviceKey(a.key, 0), cid, j.due, now)
-		a.request(agentReq{cid: cid, conv: j.conv, at: [2]time.Time{j.due, now}, typ: wire.TMessage, kind: k, size: int32(len(body))})
+		a.request(agentReq{cid: cid, conv: j.conv, re: j.seq, at: [2]time.Time{j.due, now}, typ: wire.TMessage, kind: k, size: int32(len(body))})
 		if !j.greet {
 			env.Rec.AgentReply(len(a.chats), j.customer[0], j.customer[1], now)
 			c := &a.chats[i]
@@ -473,6 +493,15 @@ func (a *Agent) closed(conv uint64, now time.Time) {
 	env.Rec.AgentChats(a.key, len(a.chats), now)
 	if !closing {
 		a.wrapUp(now)
+	}
+	if a.typing && a.cur.conv == conv {
+		// The message being typed has nobody to go to: drop it, and type
+		// what waits for the other chats now, not after it (its timer is
+		// stale).
+		a.typing = false
+		a.typeGen++
+		a.free = now
+		a.typeNext(now)
 	}
 }
 

@@ -47,7 +47,7 @@ const (
 	fPending // a request of pendingCID awaits its ack
 	fMessage // the pending request is a ledgered message
 	fRetried // the pending request was sent again after a reconnect
-	fEarly   // the answer to the pending retried request came before its ack
+	fEarly   // the bot's answer to the pending retried request came before its ack
 )
 
 // Customer is one simulated customer running the scenario's script.
@@ -69,6 +69,12 @@ type Customer struct {
 	conv       uint64
 	cids       clientIDs
 	pendingCID uint64
+	// msgSeq is the sequence the last chat message was stored under (0
+	// until its ack), answered the highest sequence an agent's reply in
+	// the conversation said it answers: the customer has its reply once
+	// answered reaches msgSeq.
+	msgSeq   uint64
+	answered uint64
 
 	// The pending request, to send it again, the same, after a reconnect:
 	// its type, and for a message its kind and body (text, or a body of
@@ -343,6 +349,7 @@ func (c *Customer) sendOn(dev int, m wire.Msg) {
 // is empty, size bytes of the scratch body.
 func (c *Customer) say(kind wire.Kind, text string, size int) {
 	c.reqType, c.reqKind, c.reqSize, c.reqText = wire.TMessage, kind, int32(size), text
+	c.msgSeq = 0
 	m := c.pendingMessage(c.cid(true))
 	c.env.Ledger.Sent(c.conv, deviceKey(c.key, 0), m.ClientID, c.intended, c.sent)
 	c.request(&m)
@@ -562,7 +569,7 @@ func (c *Customer) Receive(dev int, m wire.Msg) {
 				c.next()
 			}
 		} else if dev == 0 && c.wait == wBot && m.Conv == c.conv {
-			c.answered(now, true)
+			c.botAnswered(now, true)
 		}
 	case *wire.Delivery:
 		c.onDelivery(dev, m, now)
@@ -690,26 +697,31 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 	if c.has(fMessage) {
 		env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
 		env.net(record.Ack, c.intended, c.sent, now)
+		c.msgSeq = m.Seq
 		switch {
-		case c.has(fEarly):
-			// The answer came first, replayed on the reconnect.
-			c.flags &^= fEarly
-			switch c.wait {
-			case wBot:
-				c.answered(now, true)
-			case wReply:
+		case c.wait == wReply:
+			// The agent's reply may have come first, replayed on a
+			// reconnect.
+			if m.Seq != 0 && c.answered >= m.Seq {
 				c.reply(now)
+			}
+		case c.has(fEarly):
+			// The bot's answer came first, replayed on the reconnect.
+			c.flags &^= fEarly
+			if c.wait == wBot {
+				c.botAnswered(now, true)
 			}
 		case retried && c.wait == wBot && m.Seq != 0 && m.Seq <= c.readySeq:
 			// Stored before the drop, and no answer replayed: the bot's
 			// answer was a menu, which is not replayed. Go on.
-			c.answered(now, false)
+			c.botAnswered(now, false)
 		}
 		return
 	}
 	switch c.wait {
 	case wOpen:
 		c.conv = m.Conv
+		c.msgSeq, c.answered = 0, 0
 		c.flags |= fOpenAcked
 		c.flags &^= fMenu | fToHuman | fQueued | fAssigned | fFirstReply | fEnded | fOutcome
 		if retried && m.Conv == c.adopt {
@@ -759,7 +771,7 @@ func (c *Customer) onDelivery(dev int, m *wire.Delivery, now time.Time) {
 	case wire.RoleBot:
 		if c.wait == wBot {
 			if !c.has(fPending) {
-				c.answered(now, true)
+				c.botAnswered(now, true)
 			} else if c.has(fRetried) {
 				c.flags |= fEarly
 			}
@@ -774,19 +786,22 @@ func (c *Customer) onDelivery(dev int, m *wire.Delivery, now time.Time) {
 			c.flags |= fFirstReply
 			env.Rec.Record(record.FirstReply, c.handoff[0], c.handoff[1], now)
 		}
-		if c.wait == wReply {
-			if !c.has(fPending) {
+		// Only the agent's answer to the customer's last message is its
+		// reply: not the greeting, nor the late answer to an earlier
+		// message. An answer before the message's ack (replayed on a
+		// reconnect) is kept for the ack.
+		if seq, ok := parseReply(m.Body); ok {
+			c.answered = max(c.answered, seq)
+			if c.wait == wReply && !c.has(fPending) && c.msgSeq != 0 && seq >= c.msgSeq {
 				c.reply(now)
-			} else if c.has(fRetried) {
-				c.flags |= fEarly
 			}
 		}
 	}
 }
 
-// answered handles the bot's answer to a question or choice; measured
+// botAnswered handles the bot's answer to a question or choice; measured
 // says whether the answer arrived (a menu lost with a connection did not).
-func (c *Customer) answered(now time.Time, measured bool) {
+func (c *Customer) botAnswered(now time.Time, measured bool) {
 	if measured {
 		c.env.net(record.Bot, c.intended, c.sent, now)
 	}

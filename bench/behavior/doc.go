@@ -26,6 +26,30 @@
 // Human latencies (queue_wait, first_reply, agent_reply) are recorded in
 // scenario time.
 //
+// # Replies
+//
+// A chat step sends each message after the agent's reply to the one
+// before. The reply to a customer message is the message the agent wrote
+// in answer to it: its first message typed after that customer message
+// reached it. Not the agent's greeting, which may well arrive after the
+// customer's message was acknowledged (the customer wrote before the
+// greeting came), and not the late answer to an earlier message. The
+// protocol has no field saying what a message answers, so the agent's
+// reply carries it in its body: a stamp "re <seq> " naming the sequence of
+// the customer message answered (replyStamp), as a person reading the chat
+// would tell an answer from a greeting by what it says. The customer takes
+// an agent message as its reply once the stamp names its last message's
+// sequence or a later one (the sequence comes with the message's ack; an
+// answer that comes before the ack, replayed on a reconnect, is kept for
+// it).
+//
+// The human latencies follow: first_reply runs from the request for a
+// person to the agent's first message received, the greeting included (a
+// contact centre's first response time); agent_reply, recorded by the
+// agent, from a customer message's intended (and actual) send time to the
+// send of the agent's answer to it, bucketed by the chats the agent then
+// carries; the answer's network delivery is measured as delivery.
+//
 // Every chat message (customer questions and messages, agent replies) goes
 // through the record.Ledger: sent, acked and received at every device,
 // including the transcript of an assignment and the replay after a

@@ -92,7 +92,8 @@ type Env struct {
 	// not share users. Empty: none.
 	Prefix string
 
-	body []byte // scratch for message bodies
+	body  []byte // scratch for message bodies
+	reply []byte // scratch for the bodies of agents' replies
 }
 
 // wall converts a span of scenario time to wall time.

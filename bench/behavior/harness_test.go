@@ -98,7 +98,8 @@ type deskNet struct {
 	fx      desk.Effects
 	latency time.Duration
 	users   map[string][]*deskLink
-	drop    func(m wire.Msg) bool // if set, drops server messages it matches
+	drop    func(m wire.Msg) bool       // if set, drops server messages it matches
+	slow    func(a Actor) time.Duration // if set, extra latency of what the server sends a
 
 	links     map[*deskLink]struct{} // every link not closed
 	downUntil time.Time              // dials fail until then (after a cut)
@@ -296,7 +297,11 @@ func (n *deskNet) route(origin *deskLink) {
 }
 
 func (n *deskNet) deliver(l *deskLink, frame []byte) {
-	n.clk.call(n.clk.now.Add(n.latency), func() {
+	at := n.clk.now.Add(n.latency)
+	if n.slow != nil {
+		at = at.Add(n.slow(l.a))
+	}
+	n.clk.call(at, func() {
 		if l.closed {
 			return
 		}

@@ -43,6 +43,22 @@ type Config struct {
 	// own histogram; replies at higher concurrency are counted at MaxChats.
 	// Default 64.
 	MaxChats int
+	// CutOff is how shortly before the end of the run (Recorder.Close) a
+	// message may have been sent and, still in flight then, count as cut
+	// off rather than lost or unacked (reports.Messages.CutOff): the run
+	// gave it too little time to tell late from lost. In the recorder's
+	// clock, as Interval. 0 means ten intervals: ten wall seconds in bench
+	// run, whose interval is a wall second, far beyond any delivery a
+	// scenario's objectives accept.
+	CutOff time.Duration
+}
+
+// cutOff returns c.CutOff, or its default.
+func (c Config) cutOff() time.Duration {
+	if c.CutOff > 0 {
+		return c.CutOff
+	}
+	return 10 * c.Interval
 }
 
 // DefaultConfig returns the defaults: 1µs to 1 hour at 3 significant
@@ -86,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxChats < 1 {
 		bad("max chats %d: must be at least 1", c.MaxChats)
+	}
+	if c.CutOff < 0 {
+		bad("cut off %v: must not be negative", c.CutOff)
 	}
 	return errors.Join(errs...)
 }

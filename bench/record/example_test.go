@@ -67,7 +67,7 @@ func Example() {
 	fmt.Println("delivery.hlog written:", err == nil)
 	// Output:
 	// delivery: 1, p50 2.7ms corrected, 0.7ms raw
-	// messages: {Sent:1 Delivered:1 Lost:0 Duplicated:0 Reordered:0 Unacked:0}
+	// messages: {Sent:1 Delivered:1 Lost:0 Duplicated:0 Reordered:0 Unacked:0 CutOff:0}
 	// valid: true
 	// delivery.hlog written: true
 }

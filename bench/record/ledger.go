@@ -23,6 +23,11 @@ const MaxDevices = 64
 // of a message the device is not owed, counts as a duplicate.
 const reorderWindow = 64
 
+// historyMax is how many of a conversation's latest messages the Ledger
+// keeps for an Assign: more than a transcript holds by default (refserver's
+// transcript_max, 50). An agent is not owed older ones.
+const historyMax = 64
+
 // ledgerStripes is the number of independently locked parts of a Ledger.
 // A conversation's messages are sent from one event loop and received on
 // others, so the Ledger is shared; striping by conversation keeps loops from
@@ -41,11 +46,17 @@ const ledgerStripes = 64
 // (Received), including the transcript in an assignment and what a resume
 // replays; the Ledger does the rest.
 //
-// Memory is bounded by what is in flight: a message is forgotten once every
-// device it is owed to has it, a device's state in a conversation once it
-// leaves, a conversation once nobody is in it and nothing is in flight. A
-// device remembers only its highest sequence and which of the 64 below it
-// arrived.
+// An agent joins a conversation later than its customer, and is owed what
+// was written before it came as well (Assign): the assignment's transcript
+// carries it. So until a conversation's first Assign the Ledger keeps the
+// client id and sequence of its latest messages already delivered (its
+// history: at most historyMax, 16 bytes each).
+//
+// Memory is bounded by what is in flight and those histories: a message is
+// forgotten once every device it is owed to has it, a device's state in a
+// conversation once it leaves, a conversation once nobody is in it and
+// nothing is in flight. A device remembers only its highest sequence and
+// which of the 64 below it arrived.
 //
 // A Ledger is safe for concurrent use. It is locked in stripes by
 // conversation, so event loops recording different conversations do not
@@ -67,7 +78,14 @@ type ledgerStripe struct {
 type ledgerConv struct {
 	devices []ledgerDevice
 	msgs    map[uint64]ledgerMsg // by client id
+	// history is the messages acked and owed to nobody any more, kept for
+	// an agent's Assign until the first one (assigned).
+	history  []ledgerEntry
+	assigned bool
 }
+
+// ledgerEntry is a message of a conversation's history.
+type ledgerEntry struct{ clientID, seq uint64 }
 
 // ledgerDevice is one device's view of a conversation. Its slot number in
 // ledgerConv.devices is its bit in the pending masks of messages.
@@ -77,9 +95,11 @@ type ledgerDevice struct {
 	seen   bool   // received anything yet
 	max    uint64 // highest sequence received
 	window uint64 // bit i: received max-1-i
+	from   uint64 // an assigned device is owed no sequence below it
 }
 
-// ledgerMsg is one sent message in flight.
+// ledgerMsg is one sent message in flight. Its times are zero when it is
+// owed from a conversation's history (Assign).
 type ledgerMsg struct {
 	intended time.Time
 	sent     time.Time
@@ -164,6 +184,48 @@ func (l *Ledger) Join(conv, device uint64) error {
 	return nil
 }
 
+// Assign says device is given conv with what was written in it before, as
+// an agent is by an assignment: it joins (as Join does), and is also owed
+// the messages sent before it came from sequence first on, first being
+// the first sequence in the assignment's transcript (a transcript holds
+// only the latest messages; 0 for an empty one: nothing before is owed).
+// It receives those stored already in the transcript, the others as
+// deliveries; Received counts a transcript's entries delivered but reports
+// no delivery time for them: they waited for the device to exist. Assign
+// owes nothing more to a device already in conv. After a conversation's
+// first Assign the Ledger keeps no history of it: a later agent (a
+// transfer) is owed only what is sent after it joins.
+func (l *Ledger) Assign(conv, device, first uint64) error {
+	s := l.stripe(conv)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conv(conv, true)
+	known := c.slot(device) >= 0
+	i := c.join(device)
+	if i < 0 {
+		return fmt.Errorf("assign conversation %d: %w (%d)", conv, ErrTooManyDevices, MaxDevices)
+	}
+	history := c.history
+	c.history, c.assigned = nil, true
+	if known || first == 0 {
+		return nil
+	}
+	bit := uint64(1) << i
+	c.devices[i].from = first
+	for id, m := range c.msgs {
+		if m.seq == 0 || m.seq >= first {
+			m.pending |= bit
+			c.msgs[id] = m
+		}
+	}
+	for _, h := range history {
+		if h.seq >= first {
+			c.msgs[h.clientID] = ledgerMsg{seq: h.seq, pending: bit}
+		}
+	}
+	return nil
+}
+
 // Leave says device no longer takes part in conv: the conversation closed
 // or was transferred away from it, or the device will not come back. Owed
 // messages below the highest sequence it received count as lost, since the
@@ -239,6 +301,12 @@ func (l *Ledger) Acked(conv, clientID, seq uint64) {
 		return
 	}
 	m.seq = seq
+	for i := range c.devices {
+		if d := &c.devices[i]; m.pending&(1<<i) != 0 && seq < d.from {
+			// Stored before the window of the transcript the device had.
+			m.pending &^= 1 << i
+		}
+	}
 	s.retire(c, clientID, m)
 	s.forget(conv, c)
 }
@@ -248,7 +316,8 @@ func (l *Ledger) Acked(conv, clientID, seq uint64) {
 // It counts the receipt duplicated if the device already had seq, and
 // reordered if it had a higher one. For the first receipt of a message the
 // device was owed, it returns the message's intended and actual send times
-// and ok, so that the caller records the delivery latency.
+// and ok, so that the caller records the delivery latency; not for one owed
+// from before an Assign, which has no delivery time.
 //
 // A device receiving in a conversation it did not Join joins it: the
 // server decided it takes part.
@@ -304,13 +373,20 @@ func (l *Ledger) Received(device, conv, seq, clientID uint64) (intended, sent ti
 	s.counts.Delivered++
 	m.pending &^= bit
 	s.retire(c, clientID, m)
-	return m.intended, m.sent, true
+	return m.intended, m.sent, !m.sent.IsZero()
 }
 
-// retire stores m back, or forgets it once it is acked and owed to nobody.
+// retire stores m back, or forgets it once it is acked and owed to nobody
+// (keeping it in the conversation's history until an Assign).
 func (s *ledgerStripe) retire(c *ledgerConv, clientID uint64, m ledgerMsg) {
 	if m.pending == 0 && m.seq != 0 {
 		delete(c.msgs, clientID)
+		if !c.assigned {
+			if len(c.history) == historyMax {
+				c.history = append(c.history[:0], c.history[1:]...)
+			}
+			c.history = append(c.history, ledgerEntry{clientID, m.seq})
+		}
 		return
 	}
 	c.msgs[clientID] = m
@@ -323,18 +399,39 @@ func (s *ledgerStripe) forget(conv uint64, c *ledgerConv) {
 	}
 }
 
-// Finish ends the accounting: every acked message still owed to a device
-// counts as lost once per device, every message never acked counts as
-// unacked, and the Ledger is emptied.
-func (l *Ledger) Finish() {
+// Finish ends the accounting at end, the end of the run: every acked
+// message still owed to a device counts as lost once per device, every
+// message never acked counts as unacked, and the Ledger is emptied. But
+// what was sent less than window before end is taken as in flight, cut off
+// by the end (reports.Messages.CutOff): an unacked message once, an acked
+// one once per device owed it, except at a device that received a later
+// sequence of the conversation, which was skipped past it: there it is
+// lost.
+func (l *Ledger) Finish(end time.Time, window time.Duration) {
+	since := end.Add(-window)
 	for i := range l.stripes {
 		s := &l.stripes[i]
 		s.mu.Lock()
 		for conv, c := range s.convs {
 			for _, m := range c.msgs {
-				if m.seq == 0 {
+				recent := m.sent.After(since)
+				switch {
+				case m.seq == 0 && recent:
+					s.counts.CutOff++
+				case m.seq == 0:
 					s.counts.Unacked++
-				} else {
+				case recent:
+					for j := range c.devices {
+						if m.pending&(1<<j) == 0 {
+							continue
+						}
+						if d := &c.devices[j]; d.seen && d.max > m.seq {
+							s.counts.Lost++
+						} else {
+							s.counts.CutOff++
+						}
+					}
+				default:
 					s.counts.Lost += int64(bits.OnesCount64(m.pending))
 				}
 			}
@@ -358,6 +455,7 @@ func (l *Ledger) Counts() reports.Messages {
 		out.Duplicated += c.Duplicated
 		out.Reordered += c.Reordered
 		out.Unacked += c.Unacked
+		out.CutOff += c.CutOff
 	}
 	return out
 }

@@ -21,14 +21,15 @@ const (
 
 // step is one event fed to a Ledger.
 type step struct {
-	op     string // join, leave, sent, ack, recv
+	op     string // join, assign, leave, sent, ack, recv
 	device uint64
 	id     uint64 // client id
-	seq    uint64
+	seq    uint64 // for assign: the transcript's first sequence
 }
 
 func join(d uint64) step                  { return step{op: "join", device: d} }
 func leave(d uint64) step                 { return step{op: "leave", device: d} }
+func assign(d, first uint64) step         { return step{op: "assign", device: d, seq: first} }
 func sent(from, id uint64) step           { return step{op: "sent", device: from, id: id} }
 func ack(id, seq uint64) step             { return step{op: "ack", id: id, seq: seq} }
 func recv(d, seq, id uint64) step         { return step{op: "recv", device: d, seq: seq, id: id} }
@@ -40,6 +41,10 @@ func run(t *testing.T, l *Ledger, steps []step) {
 		switch s.op {
 		case "join":
 			if err := l.Join(conv, s.device); err != nil {
+				t.Fatal(err)
+			}
+		case "assign":
+			if err := l.Assign(conv, s.device, s.seq); err != nil {
 				t.Fatal(err)
 			}
 		case "leave":
@@ -150,6 +155,51 @@ func TestLedger(t *testing.T) {
 			reports.Messages{Sent: 1, Delivered: 1, Reordered: 1},
 		},
 		{
+			// The customer wrote to the bot before an agent took the chat:
+			// the assignment's transcript carries it to the agent.
+			"assigned later: owed what came before, in the transcript",
+			cat(join(phone), join(web), sendAck(phone, 101, 1), recv(web, 1, 101), sendAck(phone, 102, 2),
+				assign(console, 1), recv(console, 1, 101), recv(console, 2, 102), recv(web, 2, 102)),
+			reports.Messages{Sent: 2, Delivered: 4},
+		},
+		{
+			"assigned later: one missing from the transcript is lost",
+			cat(join(phone), sendAck(phone, 101, 1), sendAck(phone, 102, 2), sendAck(phone, 103, 3),
+				assign(console, 1), recv(console, 1, 101), recv(console, 3, 103), leave(console)),
+			reports.Messages{Sent: 3, Delivered: 2, Lost: 1},
+		},
+		{
+			"assigned later: owed at the end, lost",
+			cat(join(phone), sendAck(phone, 101, 1), assign(console, 1)),
+			reports.Messages{Sent: 1, Lost: 1},
+		},
+		{
+			"assigned later: what the transcript's window leaves out is not owed",
+			cat(join(phone), sendAck(phone, 101, 1), sendAck(phone, 102, 2), sendAck(phone, 103, 3),
+				assign(console, 2), recv(console, 2, 102), recv(console, 3, 103), leave(console)),
+			reports.Messages{Sent: 3, Delivered: 2},
+		},
+		{
+			"assigned later: an empty transcript owes nothing before",
+			cat(join(phone), sendAck(phone, 101, 1), assign(console, 0), sendAck(phone, 102, 2), recv(console, 2, 102)),
+			reports.Messages{Sent: 2, Delivered: 1},
+		},
+		{
+			"assigned while a message is in flight: owed, in the transcript or after",
+			cat(join(phone), sent(phone, 101), sent(phone, 102), assign(console, 1), ack(101, 1), recv(console, 1, 101), ack(102, 2)),
+			reports.Messages{Sent: 2, Delivered: 1, Lost: 1},
+		},
+		{
+			"assigned while a message is in flight, stored before the transcript's window",
+			cat(join(phone), sent(phone, 101), assign(console, 5), ack(101, 3), inOrderTo(console, 5, 6), leave(console)),
+			reports.Messages{Sent: 1},
+		},
+		{
+			"assigned twice: the second changes nothing",
+			cat(join(phone), sendAck(phone, 101, 1), assign(console, 1), recv(console, 1, 101), assign(console, 1), sendAck(phone, 102, 2), recv(console, 2, 102)),
+			reports.Messages{Sent: 2, Delivered: 2},
+		},
+		{
 			"a resume replaying what arrived",
 			cat(members, inOrder(1, 3), recv(console, 2, 103), recv(console, 3, 104), recv(console, 4, 0)),
 			reports.Messages{Sent: 3, Delivered: 6, Duplicated: 2},
@@ -159,7 +209,7 @@ func TestLedger(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := NewLedger()
 			run(t, l, tt.steps)
-			l.Finish()
+			l.Finish(t0.Add(time.Hour), time.Second) // long after the sends
 			if got := l.Counts(); got != tt.want {
 				t.Errorf("counts %+v\n  want %+v", got, tt.want)
 			}
@@ -305,8 +355,90 @@ func TestLedgerConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	l.Finish()
+	l.Finish(t0, time.Second)
 	if got, want := l.Counts(), (reports.Messages{Sent: convs * msgs, Delivered: convs * msgs}); got != want {
 		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+}
+
+// TestLedgerAssignTimes: a message owed from before the assignment counts
+// delivered in the transcript but has no delivery time (it waited for the
+// agent to exist); one sent after has.
+func TestLedgerAssignTimes(t *testing.T) {
+	l := NewLedger()
+	run(t, l, cat(join(phone), sendAck(phone, 101, 1), assign(console, 1)))
+	if _, _, ok := l.Received(console, conv, 1, 101); ok {
+		t.Error("a transcript entry reported a delivery time")
+	}
+	l.Sent(conv, phone, 102, t0, t0.Add(time.Millisecond))
+	l.Acked(conv, 102, 2)
+	if _, sent, ok := l.Received(console, conv, 2, 102); !ok || !sent.Equal(t0.Add(time.Millisecond)) {
+		t.Errorf("a delivery after the assignment: %v %v", sent, ok)
+	}
+	if got := l.Counts(); got != (reports.Messages{Sent: 2, Delivered: 2}) {
+		t.Errorf("counts %+v", got)
+	}
+}
+
+// TestLedgerHistoryBounded: a long conversation with no agent keeps only
+// its latest messages for an Assign, and an agent given the transcript of
+// the last 50 is owed those.
+func TestLedgerHistoryBounded(t *testing.T) {
+	l := NewLedger()
+	run(t, l, []step{join(phone), join(web)})
+	const n = 1000
+	for i := uint64(1); i <= n; i++ {
+		run(t, l, cat(sendAck(phone, 1000+i, i), recv(web, i, 1000+i)))
+	}
+	if h := len(l.stripe(conv).convs[conv].history); h > historyMax {
+		t.Fatalf("history of %d messages, want at most %d", h, historyMax)
+	}
+	run(t, l, []step{assign(console, n-49)})
+	for i := uint64(n - 49); i <= n; i++ {
+		run(t, l, []step{recv(console, i, 1000+i)})
+	}
+	if m, _ := l.InFlight(); m != 0 {
+		t.Errorf("%d messages in flight after the transcript", m)
+	}
+	l.Finish(t0, time.Second)
+	if got := l.Counts(); got != (reports.Messages{Sent: n, Delivered: n + 50}) {
+		t.Errorf("counts %+v", got)
+	}
+}
+
+// TestLedgerCutOff: what is still in flight when the run ends, sent within
+// the window before the end, counts as cut off, neither lost nor unacked;
+// what was sent before the window and never came is lost (or unacked), and
+// so is a message a device was skipped past, however recent.
+func TestLedgerCutOff(t *testing.T) {
+	end, window := t0.Add(time.Hour), 10*time.Second
+	recent, old := end.Add(-time.Second), end.Add(-time.Minute)
+	tests := []struct {
+		name  string
+		at    time.Time // when the phone sent its last message
+		acked bool
+		rest  []step // what follows
+		want  reports.Messages
+	}{
+		{"acked, in flight to both", recent, true, nil, reports.Messages{Sent: 2, Delivered: 2, CutOff: 2}},
+		{"acked, sent long before", old, true, nil, reports.Messages{Sent: 2, Delivered: 2, Lost: 2}},
+		{"never acked, in flight", recent, false, nil, reports.Messages{Sent: 2, Delivered: 2, CutOff: 1}},
+		{"never acked, sent long before", old, false, nil, reports.Messages{Sent: 2, Delivered: 2, Unacked: 1}},
+		{"skipped at one device", recent, true, []step{recv(web, 3, 0)}, reports.Messages{Sent: 2, Delivered: 2, Lost: 1, CutOff: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewLedger()
+			run(t, l, cat(members, inOrder(1, 1)))
+			l.Sent(conv, phone, 200, tt.at, tt.at)
+			if tt.acked {
+				l.Acked(conv, 200, 2)
+			}
+			run(t, l, tt.rest)
+			l.Finish(end, window)
+			if got := l.Counts(); got != tt.want {
+				t.Errorf("counts %+v\n  want %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -209,7 +209,7 @@ func (r *Recorder) cut(now time.Time, always bool) error {
 
 // Close ends the run at now: it takes the shards' last records, writes the
 // last interval, closes the ledger (counting what was never delivered as
-// lost) and the logs. Every shard's writer must have stopped first: Close
+// lost, or cut off if sent within Config.CutOff of now) and the logs. Every shard's writer must have stopped first: Close
 // reads the shards' agent data, which only their writers guard.
 func (r *Recorder) Close(now time.Time) error {
 	r.mu.Lock()
@@ -221,7 +221,7 @@ func (r *Recorder) Close(now time.Time) error {
 	r.end = now
 	err := r.cut(now, false)
 	r.closeAgents(now)
-	r.ledger.Finish()
+	r.ledger.Finish(now, r.cfg.cutOff())
 	if r.logs != nil {
 		err = errors.Join(err, r.logs.close())
 	}

@@ -89,6 +89,7 @@ func TestConfigValidate(t *testing.T) {
 		{"interval", func(c *Config) { c.Interval = 0 }, []string{"interval 0s"}},
 		{"late bound", func(c *Config) { c.LateBound = -time.Second }, []string{"late bound -1s"}},
 		{"fraction", func(c *Config) { c.MaxLateFraction = math.NaN() }, []string{"max late fraction NaN"}},
+		{"cut off", func(c *Config) { c.CutOff = -time.Second }, []string{"cut off -1s"}},
 		{"every problem", func(c *Config) { c.Digits = 0; c.MaxChats = 0 }, []string{"digits 0", "max chats 0"}},
 	}
 	for _, tt := range tests {
@@ -519,6 +520,46 @@ func TestRecorderLifecycle(t *testing.T) {
 	go func() { pw.CloseWithError(reports.Write(pw, res)) }()
 	if _, err := reports.Read(pr); err != nil {
 		t.Fatalf("reports.Read of the recorder's result: %v", err)
+	}
+}
+
+// TestRecorderCutOff: a run cut off while a message is in flight counts it
+// cut off, not lost: by default what was sent in the last ten intervals
+// before Close (Config.CutOff). A message owed since long before is lost.
+func TestRecorderCutOff(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cutOff    time.Duration
+		sentAgo   time.Duration
+		lost, cut int64
+	}{
+		{"in flight", 0, 2 * time.Second, 0, 1},
+		{"sent long before", 0, time.Minute, 1, 0},
+		{"sent before a shorter window", time.Second, 2 * time.Second, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.CutOff = tc.cutOff
+			r := newRecorder(t, cfg)
+			end := t0.Add(5 * time.Minute)
+			l := r.Ledger()
+			if err := l.Join(conv, console); err != nil {
+				t.Fatal(err)
+			}
+			at := end.Add(-tc.sentAgo)
+			l.Sent(conv, phone, 101, at, at)
+			l.Acked(conv, 101, 1)
+			if err := r.Close(end); err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Result(reports.Run{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := res.Messages; m.Lost != tc.lost || m.CutOff != tc.cut {
+				t.Errorf("messages %+v, want lost %d, cut off %d", m, tc.lost, tc.cut)
+			}
+		})
 	}
 }
 

@@ -107,7 +107,7 @@ func measure(o scenario.Objective, m scenario.Metric, res *reports.Result) evide
 // clients reached the server.
 func counterEvidence(name string, res *reports.Result) evidence {
 	switch name {
-	case "delivered", "lost", "duplicated", "reordered", "unacked":
+	case "delivered", "lost", "duplicated", "reordered", "unacked", "cut_off":
 		return evidence{samples: res.Messages.Sent, what: "messages sent"}
 	case "late", "dropped":
 		return evidence{samples: res.Actions.Started + res.Actions.Dropped, what: "generator actions"}
@@ -134,6 +134,8 @@ func counter(name string, res *reports.Result) (int64, bool) {
 		return res.Messages.Reordered, true
 	case "unacked":
 		return res.Messages.Unacked, true
+	case "cut_off":
+		return res.Messages.CutOff, true
 	case "errors":
 		var n int64
 		for _, c := range res.Errors {

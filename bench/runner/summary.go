@@ -42,8 +42,12 @@ func Summary(w io.Writer, res *reports.Result) error {
 		return err
 	}
 	m := res.Messages
-	fmt.Fprintf(w, "\nmessages  sent %d  delivered %d  lost %d  duplicated %d  reordered %d  unacked %d\n",
+	fmt.Fprintf(w, "\nmessages  sent %d  delivered %d  lost %d  duplicated %d  reordered %d  unacked %d",
 		m.Sent, m.Delivered, m.Lost, m.Duplicated, m.Reordered, m.Unacked)
+	if m.CutOff > 0 {
+		fmt.Fprintf(w, "  cut off in flight %d", m.CutOff)
+	}
+	fmt.Fprintln(w)
 	s := res.Sessions
 	fmt.Fprintf(w, "sessions  started %d  bot-resolved %d  to human %d  abandoned %d  completed %d\n",
 		s.Started, s.BotResolved, s.ToHuman, s.Abandoned, s.Completed)

@@ -562,7 +562,7 @@ func TestMarkdown(t *testing.T) {
 		"### Waiting for people\n",
 		"| queue_wait | tuned | 29 | 3.43ms | 2.27s | 11.3s | 11.3s | 11.3s | 11.3s | 11.3s |\n",
 		// accounting, errors, resources, agents
-		"| base\\|line | 341 | 197 | 0 | 0 | 0 | 0 |\n",
+		"| base\\|line | 341 | 197 | 0 | 0 | 0 | 0 | 0 |\n",
 		"| 110 | 0 | **3** |\n",
 		"| ❌ invalid: generator fell behind: 3% of actions late |\n",
 		"| 3 | 15.2% | 15.2% |\n",

@@ -363,11 +363,11 @@ func zeroCell(n int64) cell {
 }
 
 func messagesTable(runs []run) *table {
-	t := newTable("Run", "#Sent", "#Delivered", "#Lost", "#Duplicated", "#Reordered", "#Unacked")
+	t := newTable("Run", "#Sent", "#Delivered", "#Lost", "#Duplicated", "#Reordered", "#Unacked", "#Cut off")
 	for _, r := range runs {
 		m := r.r.Messages
 		t.addCells(cell{text: r.label}, cell{text: fmtCount(m.Sent)}, cell{text: fmtCount(m.Delivered)},
-			zeroCell(m.Lost), zeroCell(m.Duplicated), zeroCell(m.Reordered), zeroCell(m.Unacked))
+			zeroCell(m.Lost), zeroCell(m.Duplicated), zeroCell(m.Reordered), zeroCell(m.Unacked), cell{text: fmtCount(m.CutOff)})
 	}
 	return t
 }
