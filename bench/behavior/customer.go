@@ -92,11 +92,11 @@ type Customer struct {
 	// while an open was pending: the open was stored before the drop.
 	adopt uint64
 
-	due      time.Time // when the script means to act next
-	intended time.Time // the intended time of the action in flight
-	sent     time.Time // when it was sent
-	handoff  [2]time.Time
-	opened   time.Time // the conversation's open acknowledged
+	due      stamp // when the script means to act next
+	intended stamp // the intended time of the action in flight
+	sent     stamp // when it was sent
+	handoff  [2]stamp
+	opened   stamp // the conversation's open acknowledged
 	patience time.Duration
 
 	// onLeave is told when the customer leaves, so that a population replaces
@@ -129,7 +129,7 @@ func NewCustomer(env *Env, id string) *Customer {
 
 // Start begins the script now.
 func (c *Customer) Start() {
-	c.due = c.env.Sched.Now()
+	c.due = stampOf(c.env.Sched.Now())
 	c.pc = -1
 	c.next()
 }
@@ -172,9 +172,9 @@ func (c *Customer) begin(st *scenario.Step) bool {
 	case scenario.StepExpectMenu:
 		return false // open waits for the menu
 	case scenario.StepThink:
-		c.due = c.due.Add(st.Think.Sample(r))
+		c.due = stampOf(c.due.time().Add(st.Think.Sample(r)))
 	case scenario.StepBackground:
-		c.due = c.due.Add(st.Background.Sample(r))
+		c.due = stampOf(c.due.time().Add(st.Background.Sample(r)))
 	case scenario.StepAbandonAfter:
 		c.patience = st.AbandonAfter.Sample(r)
 		if c.has(fQueued) {
@@ -199,7 +199,7 @@ func (c *Customer) begin(st *scenario.Step) bool {
 			c.wait = wAgent
 			return true
 		}
-		c.due = c.due.Add(st.Chat.Think.Sample(r))
+		c.due = stampOf(c.due.time().Add(st.Chat.Think.Sample(r)))
 	case scenario.StepKill:
 		if c.links[0].link == nil {
 			return false
@@ -215,7 +215,7 @@ func (c *Customer) begin(st *scenario.Step) bool {
 func (c *Customer) schedule() {
 	c.wait = wAct
 	c.actGen++
-	c.env.Sched.At(c.due, c, token(ctAct, c.actGen))
+	c.env.Sched.At(c.due.time(), c, token(ctAct, c.actGen))
 }
 
 // Timer implements Actor.
@@ -308,8 +308,8 @@ func (c *Customer) keep(t wire.Type, text string) {
 
 // start records the start of the action due at c.due.
 func (c *Customer) start(now time.Time) {
-	c.intended, c.sent = c.due, now
-	c.env.started(c.due, now)
+	c.intended, c.sent = c.due, stampOf(now)
+	c.env.started(c.due.time(), now)
 }
 
 // cid returns a new client id for a request, remembered as pending.
@@ -351,7 +351,7 @@ func (c *Customer) say(kind wire.Kind, text string, size int) {
 	c.reqType, c.reqKind, c.reqSize, c.reqText = wire.TMessage, kind, int32(size), text
 	c.msgSeq = 0
 	m := c.pendingMessage(c.cid(true))
-	c.env.Ledger.Sent(c.conv, deviceKey(c.key, 0), m.ClientID, c.intended, c.sent)
+	c.env.Ledger.Sent(c.conv, deviceKey(c.key, 0), m.ClientID, c.intended.time(), c.sent.time())
 	c.request(&m)
 }
 
@@ -417,7 +417,7 @@ func (c *Customer) connect(resume bool) {
 			continue
 		}
 		done := env.Sched.Now()
-		env.net(record.Connect, c.intended, c.sent, done)
+		env.net(record.Connect, c.intended.time(), c.sent.time(), done)
 		env.Rec.AddConnections(1)
 		d.link = l
 		c.hello(i, resume)
@@ -453,7 +453,7 @@ func (c *Customer) readyAll(now time.Time) {
 			return
 		}
 	}
-	c.due = now
+	c.due = stampOf(now)
 	c.next()
 }
 
@@ -461,7 +461,7 @@ func (c *Customer) readyAll(now time.Time) {
 func (c *Customer) kill(after time.Duration) {
 	c.closeLinks()
 	c.flags |= fKilled
-	c.due = c.due.Add(after)
+	c.due = stampOf(c.due.time().Add(after))
 	c.schedule()
 }
 
@@ -563,9 +563,9 @@ func (c *Customer) Receive(dev int, m wire.Msg) {
 	case *wire.Menu:
 		if dev == 0 && m.Conv == c.conv && c.wait == wOpen && !c.has(fMenu) {
 			c.flags |= fMenu
-			env.net(record.Menu, c.intended, c.sent, now)
+			env.net(record.Menu, c.intended.time(), c.sent.time(), now)
 			if c.has(fOpenAcked) {
-				c.due = now
+				c.due = stampOf(now)
 				c.next()
 			}
 		} else if dev == 0 && c.wait == wBot && m.Conv == c.conv {
@@ -617,7 +617,7 @@ func (c *Customer) onReady(dev int, m *wire.Ready, now time.Time) {
 		at := time.Unix(0, d.dialAt)
 		env.net(record.Hello, at, at, now)
 	} else {
-		env.net(record.Hello, c.intended, c.sent, now)
+		env.net(record.Hello, c.intended.time(), c.sent.time(), now)
 	}
 	if d.resumes {
 		d.target = d.lastSeq
@@ -658,7 +658,7 @@ func (c *Customer) reconnected(m *wire.Ready, now time.Time) {
 		// Acked, and its menu lost with the connection: menus are not
 		// replayed. Go on without it.
 		c.flags |= fMenu
-		c.due = now
+		c.due = stampOf(now)
 		c.next()
 	}
 }
@@ -673,7 +673,7 @@ func (c *Customer) caughtUp(dev int, now time.Time) {
 			at := time.Unix(0, d.dialAt)
 			c.env.net(record.Resume, at, at, now)
 		} else {
-			c.env.net(record.Resume, c.intended, c.sent, now)
+			c.env.net(record.Resume, c.intended.time(), c.sent.time(), now)
 		}
 	}
 	if !d.resumes && d.up {
@@ -696,7 +696,7 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 	c.flags &^= fPending | fRetried
 	if c.has(fMessage) {
 		env.Ledger.Acked(m.Conv, m.ClientID, m.Seq)
-		env.net(record.Ack, c.intended, c.sent, now)
+		env.net(record.Ack, c.intended.time(), c.sent.time(), now)
 		c.msgSeq = m.Seq
 		switch {
 		case c.wait == wReply:
@@ -735,9 +735,9 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 			}
 		}
 		env.Rec.Session(record.SessionStarted)
-		c.opened = now
+		c.opened = stampOf(now)
 		if c.has(fMenu) {
-			c.due = now
+			c.due = stampOf(now)
 			c.next()
 		}
 	case wPerson:
@@ -747,7 +747,7 @@ func (c *Customer) onAck(m *wire.Ack, now time.Time) {
 			// assignment (or the agent's first message) says when it is
 			// taken.
 			c.toHuman()
-			c.due = now
+			c.due = stampOf(now)
 			c.next()
 		}
 	}
@@ -784,7 +784,7 @@ func (c *Customer) onDelivery(dev int, m *wire.Delivery, now time.Time) {
 		}
 		if !c.has(fFirstReply) && c.has(fToHuman) {
 			c.flags |= fFirstReply
-			env.Rec.Record(record.FirstReply, c.handoff[0], c.handoff[1], now)
+			env.Rec.Record(record.FirstReply, c.handoff[0].time(), c.handoff[1].time(), now)
 		}
 		// Only the agent's answer to the customer's last message is its
 		// reply: not the greeting, nor the late answer to an earlier
@@ -803,13 +803,13 @@ func (c *Customer) onDelivery(dev int, m *wire.Delivery, now time.Time) {
 // says whether the answer arrived (a menu lost with a connection did not).
 func (c *Customer) botAnswered(now time.Time, measured bool) {
 	if measured {
-		c.env.net(record.Bot, c.intended, c.sent, now)
+		c.env.net(record.Bot, c.intended.time(), c.sent.time(), now)
 	}
-	c.due = now
+	c.due = stampOf(now)
 	st := &c.script()[c.pc]
 	if st.Ask != nil && c.left > 1 && !c.has(fToHuman) {
 		c.left--
-		c.due = now.Add(st.Ask.Think.Sample(c.env.Rand))
+		c.due = stampOf(now.Add(st.Ask.Think.Sample(c.env.Rand)))
 		c.schedule()
 		return
 	}
@@ -822,28 +822,28 @@ func (c *Customer) assigned(now time.Time) {
 	c.toHuman()
 	c.unqueue()
 	c.flags |= fAssigned
-	env.Rec.Record(record.QueueWait, c.handoff[0], c.handoff[1], now)
-	if now.After(c.due) {
-		c.due = now
+	env.Rec.Record(record.QueueWait, c.handoff[0].time(), c.handoff[1].time(), now)
+	if now.After(c.due.time()) {
+		c.due = stampOf(now)
 	}
 	switch c.wait {
 	case wBot, wPerson:
 		c.next()
 	case wAgent:
-		c.due = c.due.Add(c.script()[c.pc].Chat.Think.Sample(env.Rand))
+		c.due = stampOf(c.due.time().Add(c.script()[c.pc].Chat.Think.Sample(env.Rand)))
 		c.schedule()
 	}
 }
 
 // reply handles the agent's reply to the customer's chat message.
 func (c *Customer) reply(now time.Time) {
-	c.due = now
+	c.due = stampOf(now)
 	c.left--
 	if c.left <= 0 {
 		c.next()
 		return
 	}
-	c.due = now.Add(c.script()[c.pc].Chat.Think.Sample(c.env.Rand))
+	c.due = stampOf(now.Add(c.script()[c.pc].Chat.Think.Sample(c.env.Rand)))
 	c.schedule()
 }
 
@@ -854,7 +854,7 @@ func (c *Customer) toHuman() {
 		return
 	}
 	c.flags |= fToHuman
-	c.handoff = [2]time.Time{c.intended, c.sent}
+	c.handoff = [2]stamp{c.intended, c.sent}
 	c.env.Rec.Session(record.SessionToHuman)
 }
 
@@ -871,7 +871,7 @@ func (c *Customer) armPatience() {
 		return
 	}
 	c.patGen++
-	c.env.Sched.At(c.handoff[0].Add(c.patience), c, token(ctPatience, c.patGen))
+	c.env.Sched.At(c.handoff[0].time().Add(c.patience), c, token(ctPatience, c.patGen))
 }
 
 // abandon gives up waiting in the queue: the customer closes and leaves.
@@ -880,7 +880,7 @@ func (c *Customer) abandon() {
 	c.actGen++ // cancel the step in progress
 	c.outcome(record.SessionAbandoned)
 	c.wait = wAbandon
-	c.due = now
+	c.due = stampOf(now)
 	c.start(now)
 	c.keep(wire.TClose, "abandoned")
 	c.request(&wire.Close{ClientID: c.cid(false), Conv: c.conv, Reason: "abandoned"})
@@ -894,7 +894,7 @@ func (c *Customer) outcome(ev record.SessionEvent) {
 	c.flags |= fOutcome
 	c.env.Rec.Session(ev)
 	now := c.env.Sched.Now()
-	c.env.Rec.Record(record.Session, c.opened, c.opened, now)
+	c.env.Rec.Record(record.Session, c.opened.time(), c.opened.time(), now)
 }
 
 // ending is the outcome of a conversation ending now.
@@ -927,7 +927,7 @@ func (c *Customer) onClose(dev int, m *wire.Close, now time.Time) {
 	case wAbandon:
 		c.finish()
 	case wBot, wPerson, wAgent, wReply, wClose:
-		c.due = now
+		c.due = stampOf(now)
 		c.next()
 	}
 }
@@ -951,7 +951,7 @@ func (c *Customer) onError(dev int, m *wire.Error, now time.Time) {
 		env.Rec.Error(fmt.Sprint(int(m.Code)))
 		switch c.wait {
 		case wOpen, wBot, wPerson, wReply, wClose:
-			c.due = now
+			c.due = stampOf(now)
 			c.next()
 		}
 		return
