@@ -125,10 +125,18 @@ func (l *Ledger) stripe(conv uint64) *ledgerStripe {
 func (s *ledgerStripe) conv(conv uint64, create bool) *ledgerConv {
 	c := s.convs[conv]
 	if c == nil && create {
-		c = &ledgerConv{msgs: map[uint64]ledgerMsg{}}
+		c = &ledgerConv{} // msgs is made on the first message: most idle customers' conversations never have one
 		s.convs[conv] = c
 	}
 	return c
+}
+
+// put records message id in flight.
+func (c *ledgerConv) put(id uint64, m ledgerMsg) {
+	if c.msgs == nil {
+		c.msgs = map[uint64]ledgerMsg{}
+	}
+	c.msgs[id] = m
 }
 
 // slot returns the slot of device in c, or -1.
@@ -220,7 +228,7 @@ func (l *Ledger) Assign(conv, device, first uint64) error {
 	}
 	for _, h := range history {
 		if h.seq >= first {
-			c.msgs[h.clientID] = ledgerMsg{seq: h.seq, pending: bit}
+			c.put(h.clientID, ledgerMsg{seq: h.seq, pending: bit})
 		}
 	}
 	return nil
@@ -276,7 +284,7 @@ func (l *Ledger) Sent(conv, device, clientID uint64, intended, sent time.Time) {
 	if i := c.slot(device); i >= 0 {
 		pending &^= 1 << i
 	}
-	c.msgs[clientID] = ledgerMsg{intended: intended, sent: sent, pending: pending}
+	c.put(clientID, ledgerMsg{intended: intended, sent: sent, pending: pending})
 	s.counts.Sent++
 }
 

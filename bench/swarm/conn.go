@@ -16,9 +16,8 @@ import (
 const (
 	// readBuf is the size of a loop's read buffer, shared by its links.
 	readBuf = 64 << 10
-	// keepOut is the largest write buffer returned to a loop's free list;
-	// keepIn the largest partial-frame buffer a link keeps once empty.
-	keepOut, keepIn = 4 << 10, 4 << 10
+	// keepOut is the largest write buffer returned to a loop's free list.
+	keepOut = 4 << 10
 	// freeBufs bounds a loop's free list of write buffers.
 	freeBufs = 1024
 	// connInterest is what a link is registered for, once, edge-triggered:
@@ -59,8 +58,8 @@ const (
 type link struct {
 	loop     *Loop
 	a        behavior.Actor
-	out      []byte // frames not yet written (sent while connecting, or this pass)
-	in       []byte // a partial frame read, waiting for the rest
+	out      []byte  // frames not yet written (sent while connecting, or this pass)
+	in       *[]byte // a partial frame read, waiting for the rest; nil if none
 	fd       int32
 	dev      int32
 	slot     int32  // index in loop.links while open
@@ -293,9 +292,10 @@ func (lp *Loop) read(l *link) {
 // frame, to l's actor and keeps the rest. It reports whether l is still
 // open.
 func (lp *Loop) frames(l *link, data []byte) bool {
-	if len(l.in) > 0 {
-		l.in = append(l.in, data...)
-		data = l.in
+	kept := l.in != nil
+	if kept {
+		*l.in = append(*l.in, data...)
+		data = *l.in
 	}
 	off := 0
 	for l.state == stOpen {
@@ -320,16 +320,14 @@ func (lp *Loop) frames(l *link, data []byte) bool {
 	if l.state != stOpen {
 		return false
 	}
-	rest := data[off:]
-	switch {
-	case len(rest) == 0 && cap(l.in) > keepIn:
-		l.in = nil
+	switch rest := data[off:]; {
 	case len(rest) == 0:
-		l.in = l.in[:0]
-	case len(l.in) > 0: // data is l.in
-		l.in = l.in[:copy(l.in, rest)]
+		l.in = nil // partial frames are rare: a link keeps no buffer for them
+	case kept:
+		*l.in = (*l.in)[:copy(*l.in, rest)]
 	default:
-		l.in = append(l.in[:0], rest...)
+		b := append(make([]byte, 0, max(2*len(rest), 512)), rest...)
+		l.in = &b
 	}
 	return true
 }
