@@ -110,9 +110,9 @@ func (u *CPUUse) judge() {
 		u.Intervals > 0 && float64(u.BusyIntervals) >= SaturatedShare*float64(u.Intervals)
 }
 
-// describe says how busy u was: "0.43 of 1 CPU (0), busiest second 0.61,
+// Describe says how busy u was: "0.43 of 1 CPU (0), busiest second 0.61,
 // 2 of 30 seconds at 90% or more".
-func (u *CPUUse) describe() string {
+func (u *CPUUse) Describe() string {
 	return fmt.Sprintf("%.2f of %s (%s), busiest second %.2f, %d of %d seconds at %.0f%% or more",
 		u.Utilisation, plural(u.Count, "CPU"), u.CPUs, u.PeakUtilisation, u.BusyIntervals, u.Intervals, 100*SaturatedUtilisation)
 }
@@ -146,13 +146,13 @@ func (s *Saturation) Judge(r *Result) {
 	}
 	s.Verdicts = nil
 	if g {
-		s.Verdicts = append(s.Verdicts, "generator saturated: bench used "+s.Generator.describe()+": the figures may be bench's limit, not the server's")
+		s.Verdicts = append(s.Verdicts, "generator saturated: bench used "+s.Generator.Describe()+": the figures may be bench's limit, not the server's")
 	}
 	if sv {
-		s.Verdicts = append(s.Verdicts, "server saturated: it used "+s.Server.describe())
+		s.Verdicts = append(s.Verdicts, "server saturated: it used "+s.Server.Describe())
 	}
 	if s.Saturated == SideShared {
-		s.Verdicts = append(s.Verdicts, "bench and the server together saturated the CPUs they share: "+s.Shared.describe()+"; place them apart (bench run --cpus, --server-cpus)")
+		s.Verdicts = append(s.Verdicts, "bench and the server together saturated the CPUs they share: "+s.Shared.Describe()+"; place them apart (bench run --cpus, --server-cpus)")
 	}
 	s.LagDominates = nil
 	lag := r.Actions.Lag
@@ -166,8 +166,8 @@ func (s *Saturation) Judge(r *Result) {
 			continue
 		}
 		s.LagDominates = append(s.LagDominates, name+".p99")
-		s.Verdicts = append(s.Verdicts, fmt.Sprintf("generator lag dominates %s.p99: action lag p99 %s is %.0f%% of the corrected %s (raw %s)",
-			name, FormatMs(lag.P99Ms), 100*lag.P99Ms/l.P99Ms, FormatMs(l.P99Ms), FormatMs(l.Raw.P99Ms)))
+		s.Verdicts = append(s.Verdicts, fmt.Sprintf("generator lag dominates %s.p99: action lag p99 %s is at least half its corrected %s (raw %s): that tail is more bench's than the server's",
+			name, FormatMs(lag.P99Ms), FormatMs(l.P99Ms), FormatMs(l.Raw.P99Ms)))
 	}
 }
 
