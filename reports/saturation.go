@@ -60,10 +60,11 @@ type Saturation struct {
 	// present only when the sets overlap (not pinned): two processes at
 	// half each of two shared CPUs leave nothing to spare.
 	Shared *CPUUse `json:"shared,omitempty"`
-	// Saturated names the side that saturated its CPUs: "bench",
+	// Saturated names the side whose CPUs had nothing to spare (the
+	// process saturated them, or other processes starved it): "bench",
 	// "server", "both", "shared" (neither alone, but together they
-	// saturated the CPUs they share), "neither", or "unknown" (bench did
-	// not, and the server's CPUs are not known).
+	// saturated the CPUs they share), "neither", or "unknown" (bench's
+	// did not, and the server's CPUs are not known).
 	Saturated string `json:"saturated"`
 	// LagDominates lists the latency metrics whose corrected p99 the
 	// generator's action lag dominates (lag p99 at least LagDominance of
@@ -98,6 +99,19 @@ type CPUUse struct {
 	// Saturated is the verdict: BusyIntervals at least SaturatedShare of
 	// Intervals, or Utilisation at least SaturatedUtilisation.
 	Saturated bool `json:"saturated"`
+	// SetCPUSeconds is the time the set's CPUs were busy over WallS,
+	// whatever ran on them (this process, the other measured, any other,
+	// the kernel), from /proc/stat; 0 when not read.
+	SetCPUSeconds float64 `json:"set_cpu_seconds"`
+	// SetUtilisation is SetCPUSeconds over WallS times Count.
+	SetUtilisation float64 `json:"set_utilisation"`
+	// SetBusyIntervals counts the intervals in which the set was busy at
+	// SaturatedUtilisation or more.
+	SetBusyIntervals int `json:"set_busy_intervals"`
+	// Starved is the verdict that the set had nothing to spare while the
+	// process was not saturated itself: the set busy by the rule that
+	// makes a process saturated, taken by other processes.
+	Starved bool `json:"starved"`
 }
 
 // judge sets Utilisation and Saturated from the figures.
@@ -106,15 +120,32 @@ func (u *CPUUse) judge() {
 	if u.Count > 0 && u.WallS > 0 {
 		u.Utilisation = u.CPUSeconds / (u.WallS * float64(u.Count))
 	}
-	u.Saturated = u.Utilisation >= SaturatedUtilisation ||
-		u.Intervals > 0 && float64(u.BusyIntervals) >= SaturatedShare*float64(u.Intervals)
+	u.SetUtilisation = 0
+	if u.Count > 0 && u.WallS > 0 {
+		u.SetUtilisation = u.SetCPUSeconds / (u.WallS * float64(u.Count))
+	}
+	busy := func(util float64, intervals int) bool {
+		return util >= SaturatedUtilisation ||
+			u.Intervals > 0 && float64(intervals) >= SaturatedShare*float64(u.Intervals)
+	}
+	u.Saturated = busy(u.Utilisation, u.BusyIntervals)
+	u.Starved = !u.Saturated && busy(u.SetUtilisation, u.SetBusyIntervals)
 }
 
+// Full reports whether the set had nothing to spare: the process
+// saturated it, or other processes did (starved).
+func (u *CPUUse) Full() bool { return u != nil && (u.Saturated || u.Starved) }
+
 // Describe says how busy u was: "0.43 of 1 CPU (0), busiest second 0.61,
-// 2 of 30 seconds at 90% or more".
+// 2 of 30 seconds at 90% or more". With the set's busy time read, it adds
+// "; the CPUs busy 0.98 with every process, 29 seconds at 90% or more".
 func (u *CPUUse) Describe() string {
-	return fmt.Sprintf("%.2f of %s (%s), busiest second %.2f, %d of %d seconds at %.0f%% or more",
+	d := fmt.Sprintf("%.2f of %s (%s), busiest second %.2f, %d of %d seconds at %.0f%% or more",
 		u.Utilisation, plural(u.Count, "CPU"), u.CPUs, u.PeakUtilisation, u.BusyIntervals, u.Intervals, 100*SaturatedUtilisation)
+	if u.SetCPUSeconds > 0 {
+		d += fmt.Sprintf("; the CPUs busy %.2f with every process, %d seconds at %.0f%% or more", u.SetUtilisation, u.SetBusyIntervals, 100*SaturatedUtilisation)
+	}
+	return d
 }
 
 // Judge fills in s's verdicts from its figures and r's latencies: each
@@ -128,8 +159,8 @@ func (s *Saturation) Judge(r *Result) {
 	if s.Shared != nil {
 		s.Shared.judge()
 	}
-	g := s.Generator.Saturated
-	sv := s.Server != nil && s.Server.Saturated
+	g := s.Generator.Full()
+	sv := s.Server.Full()
 	switch {
 	case g && sv:
 		s.Saturated = SideBoth
@@ -145,11 +176,21 @@ func (s *Saturation) Judge(r *Result) {
 		s.Saturated = SideNeither
 	}
 	s.Verdicts = nil
-	if g {
-		s.Verdicts = append(s.Verdicts, "generator saturated: bench used "+s.Generator.Describe()+": the figures may be bench's limit, not the server's")
+	shares := ""
+	if s.Shared != nil {
+		shares = " (the server and bench share them)"
 	}
-	if sv {
+	switch {
+	case s.Generator.Saturated:
+		s.Verdicts = append(s.Verdicts, "generator saturated: bench used "+s.Generator.Describe()+": the figures may be bench's limit, not the server's")
+	case s.Generator.Starved:
+		s.Verdicts = append(s.Verdicts, "generator starved: other processes"+shares+" kept bench's CPUs busy: bench used "+s.Generator.Describe()+": the figures may be bench's limit, not the server's")
+	}
+	switch {
+	case s.Server != nil && s.Server.Saturated:
 		s.Verdicts = append(s.Verdicts, "server saturated: it used "+s.Server.Describe())
+	case s.Server != nil && s.Server.Starved:
+		s.Verdicts = append(s.Verdicts, "server starved: other processes"+shares+" kept its CPUs busy: it used "+s.Server.Describe())
 	}
 	if s.Saturated == SideShared {
 		s.Verdicts = append(s.Verdicts, "bench and the server together saturated the CPUs they share: "+s.Shared.Describe()+"; place them apart (bench run --cpus, --server-cpus)")
@@ -229,9 +270,11 @@ func mergeCPUUse(us []*CPUUse, inTurn, one bool) *CPUUse {
 		for _, u := range us {
 			out.Count = max(out.Count, u.Count)
 			out.CPUSeconds += u.CPUSeconds
+			out.SetCPUSeconds += u.SetCPUSeconds
 			out.WallS += u.WallS
 			out.Intervals += u.Intervals
 			out.BusyIntervals += u.BusyIntervals
+			out.SetBusyIntervals += u.SetBusyIntervals
 			out.PeakUtilisation = max(out.PeakUtilisation, u.PeakUtilisation)
 		}
 		return out
@@ -250,9 +293,11 @@ func mergeCPUUse(us []*CPUUse, inTurn, one bool) *CPUUse {
 	for _, u := range us {
 		out.Count += u.Count
 		out.CPUSeconds += u.CPUSeconds
+		out.SetCPUSeconds += u.SetCPUSeconds
 		out.WallS = max(out.WallS, u.WallS)
 		out.Intervals += u.Intervals
 		out.BusyIntervals += u.BusyIntervals
+		out.SetBusyIntervals += u.SetBusyIntervals
 		out.PeakUtilisation = max(out.PeakUtilisation, u.PeakUtilisation)
 	}
 	return out
@@ -283,6 +328,7 @@ func checkSaturation(s *Saturation) error {
 			continue
 		}
 		if u.u.Count < 0 || u.u.Intervals < 0 || u.u.BusyIntervals < 0 || u.u.BusyIntervals > u.u.Intervals ||
+			u.u.SetBusyIntervals < 0 || u.u.SetBusyIntervals > u.u.Intervals ||
 			math.IsNaN(u.u.Utilisation) || u.u.Utilisation < 0 {
 			return fmt.Errorf("saturation.%s: count %d, %d busy of %d intervals, utilisation %g", u.name, u.u.Count, u.u.BusyIntervals, u.u.Intervals, u.u.Utilisation)
 		}

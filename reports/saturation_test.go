@@ -16,6 +16,13 @@ func use(cpus string, count int, cpuSeconds float64, busy int) CPUUse {
 
 func ptr(u CPUUse) *CPUUse { return &u }
 
+// starved sets u's set figures: the set busy setCPU seconds, busy in
+// busy intervals.
+func starved(u CPUUse, setCPU float64, busy int) CPUUse {
+	u.SetCPUSeconds, u.SetBusyIntervals = setCPU, busy
+	return u
+}
+
 // TestSaturationRule: the rule flags the side whose CPUs were busy in a
 // fifth of the intervals or over the whole phase, and not a side below
 // both marks.
@@ -28,7 +35,7 @@ func TestSaturationRule(t *testing.T) {
 		verdict string // a substring of the verdicts; "" for none
 	}{
 		{"idle", Saturation{Generator: use("0", 1, 2, 0), Server: ptr(use("1", 1, 3, 0))}, SideNeither, false, ""},
-		{"bench busy in 2 of 10 seconds", Saturation{Generator: use("0", 1, 5, 2), Server: ptr(use("1", 1, 3, 0))}, SideBench, true, "generator saturated: bench used 0.50 of 1 CPU (0), busiest second 0.00, 2 of 10 seconds at 90% or more"},
+		{"bench busy in 2 of 10 seconds", Saturation{Generator: use("0", 1, 5, 2), Server: ptr(use("1", 1, 3, 0))}, SideBench, true, "generator saturated: bench used 0.50 of 1 CPU (0), busiest second 0.00, 2 of 10 seconds at 90% or more: the figures"},
 		{"bench busy in 1 of 10 seconds", Saturation{Generator: use("0", 1, 5, 1), Server: ptr(use("1", 1, 3, 0))}, SideNeither, false, ""},
 		{"bench at 0.9 over the phase, no interval sampled", Saturation{Generator: CPUUse{CPUs: "0", Count: 1, CPUSeconds: 9, WallS: 10}, Server: ptr(use("1", 1, 3, 0))}, SideBench, true, "generator saturated"},
 		{"bench at 0.9 of two CPUs", Saturation{Generator: use("0-1", 2, 18, 0), Server: ptr(use("2-3", 2, 3, 0))}, SideBench, true, "of 2 CPUs (0-1)"},
@@ -38,11 +45,18 @@ func TestSaturationRule(t *testing.T) {
 		{"shared CPUs, neither alone", Saturation{Generator: use("0-1", 2, 10, 0), Server: ptr(use("0-1", 2, 9, 0)), Shared: ptr(use("0-1", 2, 19, 8))}, SideShared, false, "together saturated the CPUs they share"},
 		{"shared CPUs, room to spare", Saturation{Generator: use("0-1", 2, 5, 0), Server: ptr(use("0-1", 2, 5, 0)), Shared: ptr(use("0-1", 2, 10, 0))}, SideNeither, false, ""},
 		{"server not known", Saturation{Generator: use("0-1", 2, 2, 0)}, SideUnknown, false, ""},
+		{"bench starved by other processes", Saturation{Generator: starved(use("0", 1, 3, 0), 9.6, 8), Server: ptr(use("1", 1, 3, 0))}, SideBench, false, "generator starved: other processes kept bench's CPUs busy: bench used 0.30 of 1 CPU (0)"},
+		{"bench's CPUs busy in 1 of 10 seconds", Saturation{Generator: starved(use("0", 1, 3, 0), 4, 1), Server: ptr(use("1", 1, 3, 0))}, SideNeither, false, ""},
+		{"server starved, sharing", Saturation{Generator: use("0-1", 2, 2, 0), Server: ptr(starved(use("0-1", 2, 3, 0), 19, 10)), Shared: ptr(use("0-1", 2, 5, 0))}, SideServer, false, "server starved: other processes (the server and bench share them) kept its CPUs busy"},
+		{"bench saturated itself, not starved", Saturation{Generator: starved(use("0", 1, 9.5, 10), 9.8, 10), Server: ptr(use("1", 1, 3, 0))}, SideBench, true, "generator saturated"},
 		{"server not known, bench saturated", Saturation{Generator: use("0-1", 2, 19, 10)}, SideBench, true, "generator saturated"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := c.s
 			s.Judge(&Result{})
+			if s.Generator.Saturated && s.Generator.Starved {
+				t.Error("the generator both saturated and starved")
+			}
 			if s.Saturated != c.side || s.Generator.Saturated != c.gen {
 				t.Errorf("saturated %q, generator %v; want %q, %v", s.Saturated, s.Generator.Saturated, c.side, c.gen)
 			}
@@ -170,6 +184,7 @@ func TestSaturationRead(t *testing.T) {
 	}{
 		{"unknown side", func(s *Saturation) { s.Saturated = "bench and then some" }},
 		{"more busy than intervals", func(s *Saturation) { s.Generator.BusyIntervals = 11 }},
+		{"set busy more than intervals", func(s *Saturation) { s.Server.SetBusyIntervals = 11 }},
 		{"negative count", func(s *Saturation) { s.Server.Count = -1 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

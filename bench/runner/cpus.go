@@ -202,40 +202,68 @@ type cpuSampler struct {
 	srvSample func() (time.Duration, int64, error)
 }
 
-// cpuTrack follows one process (or two together) from sample to sample.
+// minInterval is the shortest interval judged on its own: /proc counts CPU
+// time in ticks of 10ms, 2% of half a second.
+const minInterval = 500 * time.Millisecond
+
+// cpuTrack follows one process (or two together) from sample to sample:
+// its own CPU time, and the time its set of CPUs was busy with anything.
 type cpuTrack struct {
 	set             cpuset.Set
 	t0, last        time.Time
-	cpu0, lastCPU   time.Duration
+	first, prev     reading
+	end             time.Time // the last sample, kept even when
+	endAt           reading   // its interval was too short to judge
 	started         bool
+	noSet           bool // the set's busy time could not be read
 	intervals, busy int
+	setBusy         int
 	peak            float64
 }
 
-// sample takes the reading cpu at now.
-func (k *cpuTrack) sample(now time.Time, cpu time.Duration) {
+// reading is one sample: the process's CPU time, the set's busy time.
+type reading struct{ cpu, set time.Duration }
+
+// sample takes the reading r at now; setOK is false when the set's busy
+// time could not be read (r.set is then meaningless).
+func (k *cpuTrack) sample(now time.Time, r reading, setOK bool) {
+	k.noSet = k.noSet || !setOK
 	if !k.started {
-		k.started, k.t0, k.cpu0, k.last, k.lastCPU = true, now, cpu, now, cpu
+		k.started, k.t0, k.first, k.last, k.prev = true, now, r, now, r
+	}
+	k.end, k.endAt = now, r
+	dt := now.Sub(k.last)
+	if dt < minInterval {
+		// Too short to judge (the phase's last moments): its CPU time
+		// counts in the totals, which run from the first sample.
 		return
 	}
-	if dt := now.Sub(k.last); dt > 0 && len(k.set) > 0 {
-		u := (cpu - k.lastCPU).Seconds() / (dt.Seconds() * float64(len(k.set)))
+	if n := len(k.set); n > 0 {
+		capacity := dt.Seconds() * float64(n)
+		u := (r.cpu - k.prev.cpu).Seconds() / capacity
 		k.intervals++
 		if u >= reports.SaturatedUtilisation {
 			k.busy++
 		}
 		k.peak = max(k.peak, u)
+		if (r.set-k.prev.set).Seconds()/capacity >= reports.SaturatedUtilisation {
+			k.setBusy++
+		}
 	}
-	k.last, k.lastCPU = now, cpu
+	k.last, k.prev = now, r
 }
 
 // use is what the track measured, judged later by reports.Saturation.
 func (k *cpuTrack) use() reports.CPUUse {
-	return reports.CPUUse{
+	u := reports.CPUUse{
 		CPUs: k.set.String(), Count: len(k.set),
-		CPUSeconds: (k.lastCPU - k.cpu0).Seconds(), WallS: k.last.Sub(k.t0).Seconds(),
+		CPUSeconds: (k.endAt.cpu - k.first.cpu).Seconds(), WallS: k.end.Sub(k.t0).Seconds(),
 		Intervals: k.intervals, BusyIntervals: k.busy, PeakUtilisation: k.peak,
 	}
+	if !k.noSet {
+		u.SetCPUSeconds, u.SetBusyIntervals = (k.endAt.set - k.first.set).Seconds(), k.setBusy
+	}
+	return u
 }
 
 // newCPUSampler samples bench and, when its CPUs are known (embedded), the
@@ -253,20 +281,24 @@ func newCPUSampler(pl *placement, srvSample func() (time.Duration, int64, error)
 	return c
 }
 
-// sample reads both processes' CPU time now; srvCPU and srvErr are the
-// server's reading when the caller has just taken it (ok).
+// sample reads both processes' CPU time now, and the time their sets
+// were busy; srvCPU and srvErr are the server's reading when the caller
+// has just taken it.
 func (c *cpuSampler) sample(srvCPU time.Duration, srvErr error) {
 	now := time.Now()
 	gen, _, gerr := child.ProcUsage(os.Getpid())
 	if gerr == nil {
-		c.gen.sample(now, gen)
+		set, err := cpuset.Busy(c.gen.set)
+		c.gen.sample(now, reading{gen, set}, err == nil)
 	}
 	if c.pl.server == nil || srvErr != nil {
 		return
 	}
-	c.srv.sample(now, srvCPU)
+	set, err := cpuset.Busy(c.srv.set)
+	c.srv.sample(now, reading{srvCPU, set}, err == nil)
 	if c.shared && gerr == nil {
-		c.both.sample(now, gen+srvCPU)
+		set, err := cpuset.Busy(c.both.set)
+		c.both.sample(now, reading{gen + srvCPU, set}, err == nil)
 	}
 }
 

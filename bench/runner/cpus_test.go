@@ -157,25 +157,42 @@ func TestPinBench(t *testing.T) {
 }
 
 // TestCPUTrack: a track of one CPU sampled each second counts the
-// intervals at 90% or more and the busiest, and its totals.
+// intervals at 90% or more, of the process and of its set, and the
+// busiest, and its totals; an interval under half a second is not judged.
 func TestCPUTrack(t *testing.T) {
 	k := cpuTrack{set: cpuset.Of(3)}
 	t0 := time.Unix(1000, 0)
-	cpu := time.Duration(0)
-	k.sample(t0, cpu)
-	for i, busy := range []time.Duration{950 * time.Millisecond, 500 * time.Millisecond, 920 * time.Millisecond, 0} {
-		cpu += busy
-		k.sample(t0.Add(time.Duration(i+1)*time.Second), cpu)
+	var r reading
+	k.sample(t0, r, true)
+	for i, busy := range []struct{ own, set time.Duration }{
+		{950 * time.Millisecond, 980 * time.Millisecond},
+		{500 * time.Millisecond, 990 * time.Millisecond}, // starved: others took the rest
+		{920 * time.Millisecond, 930 * time.Millisecond},
+		{0, 100 * time.Millisecond},
+	} {
+		r.cpu += busy.own
+		r.set += busy.set
+		k.sample(t0.Add(time.Duration(i+1)*time.Second), r, true)
 	}
 	u := k.use()
-	if u.Intervals != 4 || u.BusyIntervals != 2 || u.PeakUtilisation != 0.95 || u.CPUs != "3" || u.Count != 1 || u.WallS != 4 || u.CPUSeconds != 2.37 {
+	if u.Intervals != 4 || u.BusyIntervals != 2 || u.SetBusyIntervals != 3 || u.PeakUtilisation != 0.95 || u.CPUs != "3" || u.Count != 1 ||
+		u.WallS != 4 || u.CPUSeconds != 2.37 || u.SetCPUSeconds != 3 {
 		t.Errorf("use %+v", u)
 	}
+	// The phase's last 300ms, all busy, count in the totals but are too
+	// short to judge as an interval.
+	r.cpu += 300 * time.Millisecond
+	r.set += 300 * time.Millisecond
+	k.sample(t0.Add(4300*time.Millisecond), r, true)
+	u = k.use()
+	if u.Intervals != 4 || u.BusyIntervals != 2 || u.WallS != 4.3 || u.CPUSeconds != 2.67 || u.SetCPUSeconds != 3.3 {
+		t.Errorf("after a short last interval: %+v", u)
+	}
 	two := cpuTrack{set: cpuset.Of(0, 1)}
-	two.sample(t0, 0)
-	two.sample(t0.Add(time.Second), 1900*time.Millisecond)
-	if u := two.use(); u.BusyIntervals != 1 || u.PeakUtilisation != 0.95 {
-		t.Errorf("two CPUs: %+v", u)
+	two.sample(t0, reading{}, true)
+	two.sample(t0.Add(time.Second), reading{cpu: 1900 * time.Millisecond, set: 1950 * time.Millisecond}, false)
+	if u := two.use(); u.BusyIntervals != 1 || u.PeakUtilisation != 0.95 || u.SetCPUSeconds != 0 || u.SetBusyIntervals != 0 {
+		t.Errorf("two CPUs, the set's time not read: %+v", u)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -295,4 +296,44 @@ func Threads(pid int) (map[int]Set, error) {
 		}
 	}
 	return out, nil
+}
+
+// userHZ is the unit of /proc/stat's times: USER_HZ, 100 on Linux.
+const userHZ = 100
+
+// Busy returns the time the CPUs of s have spent busy since boot, summed
+// over them, whatever ran: user, nice, system, irq, softirq and steal of
+// their lines in /proc/stat (idle and iowait are not busy). Sampled twice,
+// it says how busy a set of CPUs was between, with this process, the
+// processes it measures and every other.
+func Busy(s Set) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("cpu time of %s: %w", s, err)
+	}
+	var ticks int64
+	found := 0
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		c, err := strconv.Atoi(f[0][3:])
+		if err != nil || !s.Contains(c) {
+			continue
+		}
+		found++
+		// user nice system idle iowait irq softirq steal ...
+		for _, i := range []int{1, 2, 3, 6, 7, 8} {
+			n, err := strconv.ParseInt(f[i], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("cpu time of %s: /proc/stat %s: %w", s, f[0], err)
+			}
+			ticks += n
+		}
+	}
+	if found != len(s) {
+		return 0, fmt.Errorf("cpu time of %s: %d of its CPUs in /proc/stat", s, found)
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
 }

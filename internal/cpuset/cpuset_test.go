@@ -226,3 +226,39 @@ func TestPinEmpty(t *testing.T) {
 		t.Error("SetThread to the empty set succeeded")
 	}
 }
+
+// TestBusy: a thread spinning on one CPU makes that CPU's busy time grow
+// by about the time it spun, and not by more than the wall time passed.
+func TestBusy(t *testing.T) {
+	all, err := Allowed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := Of(all[0])
+	b0, err := Busy(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	old, _ := Thread(0)
+	if err := SetThread(0, on); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = SetThread(0, old) }()
+	start := time.Now()
+	for time.Since(start) < 300*time.Millisecond {
+	}
+	wall := time.Since(start)
+	b1, err := Busy(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tick of 10ms either side; the spin is busy time whoever else ran.
+	if d := b1 - b0; d < wall/2 || d > wall+50*time.Millisecond {
+		t.Errorf("CPU %v busy %v over a spin of %v", on, d, wall)
+	}
+	if _, err := Busy(Of(MaxCPU - 1)); err == nil {
+		t.Error("Busy of a CPU not in /proc/stat succeeded")
+	}
+}
