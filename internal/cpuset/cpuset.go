@@ -311,9 +311,14 @@ func Busy(s Set) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cpu time of %s: %w", s, err)
 	}
+	return busy(string(b), s)
+}
+
+// busy reads the busy time of the CPUs of s from the text of /proc/stat.
+func busy(stat string, s Set) (time.Duration, error) {
 	var ticks int64
 	found := 0
-	for line := range strings.SplitSeq(string(b), "\n") {
+	for line := range strings.SplitSeq(stat, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
 			continue
