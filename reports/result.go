@@ -236,10 +236,11 @@ type FindMax struct {
 	// objective the samples it needs; 0 in results older than the field.
 	// (Last, so that the test log tools/results parses keeps its order.)
 	MaxRuns int `json:"max_runs,omitempty"`
-	// KneeSaturated names the side that saturated its CPUs at the knee,
-	// the step of the lowest failing load (Failed), as that step's
-	// saturation.saturated: bench, server, both, shared, neither or
-	// unknown. Absent when no load failed or the step was not measured.
+	// KneeSaturated names the side whose CPUs were full (saturated, or
+	// starved by other processes) at the knee, the step of the lowest
+	// failing load (Failed), as that step's saturation.saturated: bench,
+	// server, both, shared, neither or unknown. Absent when no load failed
+	// or the step was not measured.
 	KneeSaturated string `json:"knee_saturated,omitempty"`
 }
 
@@ -265,7 +266,7 @@ type FindMaxStep struct {
 	// Trials are the step's trials in order: one, or two when the first
 	// failed. Absent in results older than the field.
 	Trials []FindMaxTrial `json:"trials,omitempty"`
-	// Saturated names the side that saturated its CPUs in the step's last
+	// Saturated names the side whose CPUs were full in the step's last
 	// trial (its runs merged), as saturation.saturated says it; absent when
 	// not measured.
 	Saturated string `json:"saturated,omitempty"`

@@ -329,21 +329,23 @@ func (c *cpuSampler) saturation(res *reports.Result) *reports.Saturation {
 	return s
 }
 
-// kneeSays says what the side that saturated at the knee means.
+// kneeSays says what the side whose CPUs were full at the knee means.
+// Full is saturated by the process itself or starved by other processes;
+// the knee step's saturation verdicts say which.
 func kneeSays(side string) string {
 	switch side {
 	case reports.SideBench:
-		return "bench (the generator) saturated its CPUs: the knee may be bench's, not the server's"
+		return "bench's CPUs were full (the generator saturated or starved): the knee may be bench's, not the server's"
 	case reports.SideServer:
-		return "the server saturated its CPUs"
+		return "the server's CPUs were full (the server saturated or starved)"
 	case reports.SideBoth:
-		return "both bench and the server saturated their CPUs"
+		return "both bench's CPUs and the server's were full: the knee may be bench's, not the server's"
 	case reports.SideShared:
 		return "bench and the server together saturated the CPUs they share (place them apart: --cpus, --server-cpus)"
 	case reports.SideNeither:
-		return "neither bench nor the server saturated its CPUs: the limit is not CPU"
+		return "neither bench's CPUs nor the server's were full: the limit is not CPU"
 	case reports.SideUnknown:
-		return "bench did not saturate its CPUs; the server's are not known"
+		return "bench's CPUs were not full; the server's are not known"
 	}
 	return side
 }

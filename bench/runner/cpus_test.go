@@ -265,7 +265,7 @@ func TestFindMaxKneeSide(t *testing.T) {
 			if err := Summary(&sum, res); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(sum.String(), "at the knee (38): "+kneeSays(c.want)) || !strings.Contains(sum.String(), "(cpu saturated: "+c.want+")") {
+			if !strings.Contains(sum.String(), "at the knee (38): "+kneeSays(c.want)) || !strings.Contains(sum.String(), "(CPUs full: "+c.want+")") {
 				t.Errorf("summary:\n%s", sum.String())
 			}
 		})

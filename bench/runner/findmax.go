@@ -276,6 +276,11 @@ func (f *finder) run(ctx context.Context) (*reports.Result, error) {
 			break
 		}
 		fmt.Fprintf(f.out, "find-max step %d: %s = %g: %s\n", n, f.param, load, stepVerdict(st))
+		if res != nil && res.Saturation != nil {
+			for _, v := range res.Saturation.Verdicts {
+				fmt.Fprintf(f.out, "find-max step %d: %s\n", n, v)
+			}
+		}
 		s.record(load, v)
 		if v == verdictPass && load >= s.lo {
 			best = res
@@ -507,7 +512,7 @@ func stepVerdict(st reports.FindMaxStep) string {
 	}
 	cpu := ""
 	if st.Saturated != "" {
-		cpu = " (cpu saturated: " + st.Saturated + ")"
+		cpu = " (CPUs full: " + st.Saturated + ")"
 	}
 	return stepOutcome(st, runs, merged) + cpu
 }
