@@ -143,7 +143,7 @@ func (u *CPUUse) Describe() string {
 	d := fmt.Sprintf("%.2f of %s (%s), busiest second %.2f, %d of %d seconds at %.0f%% or more",
 		u.Utilisation, plural(u.Count, "CPU"), u.CPUs, u.PeakUtilisation, u.BusyIntervals, u.Intervals, 100*SaturatedUtilisation)
 	if u.SetCPUSeconds > 0 {
-		d += fmt.Sprintf("; the CPUs busy %.2f with every process, %d seconds at %.0f%% or more", u.SetUtilisation, u.SetBusyIntervals, 100*SaturatedUtilisation)
+		d += fmt.Sprintf("; the CPUs busy %.2f with every process, %s at %.0f%% or more", u.SetUtilisation, plural(u.SetBusyIntervals, "second"), 100*SaturatedUtilisation)
 	}
 	return d
 }
