@@ -17,6 +17,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,6 +57,8 @@ examples:
   bench run peak-hour --metrics-addr 127.0.0.1:9464
                                             watch the run live in Prometheus/Grafana
   bench run --out results/today --seed 7    choose the output directory and seed
+  bench run --cpus 0-1 --server-cpus 2-3    place bench and the embedded server (default: halves of
+                                            the CPUs allowed, printed as "cpus: bench 0, server 1 (of 0-1)")
   bench run peak-hour --find-max --duration 2m
                                             the highest arrival rate meeting every objective
   bench run chaos --chaos kill-server:10s   crash test: the embedded server killed with SIGKILL
@@ -134,12 +137,26 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&opts.ServerMetrics, "server-metrics", "", "with --target: the server's Prometheus page, to sample its CPU and memory (refserver: http://ADMIN/metrics)")
 	fs.DurationVar(&opts.Grace, "grace", 30*time.Second, "how long, after the scenario's end, the run waits for sessions still in progress before it is cut off as invalid (their messages in flight then count as cut off, not lost or unacked)")
 	fs.DurationVar(&opts.LateBound, "late-bound", record.DefaultConfig().LateBound, "an action starting this much later than intended counts as late; over 1% late makes the run invalid")
+	fs.StringVar(&opts.CPUs, "cpus", "", "CPUs bench runs on, a Linux cpulist (\"0-3,6\"); with the embedded server the default splits the CPUs bench may run on: bench the lower half (rounded down), the server the rest; with --target, bench is pinned only when this is given")
+	fs.StringVar(&opts.ServerCPUs, "server-cpus", "", "CPUs the embedded server runs on, a Linux cpulist (default: the CPUs --cpus leaves, or the upper half); not with --target")
+	fs.BoolVar(&opts.NoPin, "no-pin", false, "pin neither bench nor the embedded server: both run on every CPU bench may (as with one CPU)")
 	var chaos, durability string
 	fs.StringVar(&chaos, "chaos", "", "crash test, kill-server:EVERY: kill the embedded server with SIGKILL every EVERY (e.g. 10s), at a moment when messages are in flight (waiting up to EVERY/4, at most 2s, for one), and restart it on the same data directory and address; clients reconnect, resume and retry (not with --target; durability sync unless --durability says batch)")
 	fs.StringVar(&durability, "durability", "none", "the embedded server's store: none (in memory), batch or sync (on disk, in OUT/data, emptied first); --chaos needs batch or sync and defaults to sync")
 	name, help, err := parseScenario(fs, args, runner.DefaultScenario)
 	if help || err != nil {
 		return exitParse(err)
+	}
+	for _, f := range []string{"cpus", "server-cpus"} {
+		if v, _ := fs.GetString(f); fs.Changed(f) && strings.TrimSpace(v) == "" {
+			return 2, fmt.Errorf("run: --%s: an empty CPU list; --no-pin leaves the processes unpinned", f)
+		}
+	}
+	if opts.ServerCPUs != "" && opts.Target != "" {
+		return 2, errors.New("run: --server-cpus places the embedded server; the server at --target is not bench's to place (--cpus places bench)")
+	}
+	if opts.NoPin && (opts.CPUs != "" || opts.ServerCPUs != "") {
+		return 2, errors.New("run: --no-pin and --cpus or --server-cpus do not go together")
 	}
 	if fs.Changed("durability") {
 		if durability != "none" && durability != "batch" && durability != "sync" {

@@ -95,6 +95,12 @@ func TestRunFlags(t *testing.T) {
 		{[]string{"run", "--chaos", "kill-server:5s", "--durability", "none"}, "durability sync"},
 		{[]string{"run", "--durability", "fsync"}, "want none, batch or sync"},
 		{[]string{"run", "--durability", "sync", "--target", "127.0.0.1:7400"}, "--target"},
+		{[]string{"run", "--cpus", ""}, "empty CPU list"},
+		{[]string{"run", "--server-cpus", " "}, "empty CPU list"},
+		{[]string{"run", "--server-cpus", "0", "--target", "127.0.0.1:7400"}, "not bench's to place"},
+		{[]string{"run", "--no-pin", "--cpus", "0"}, "--no-pin"},
+		{[]string{"run", "--cpus", "1023"}, "CPU 1023 is not among the CPUs bench may run on"},
+		{[]string{"run", "--cpus", "0-"}, "--cpus: cpu list"},
 	} {
 		code, err := run(c.args, &stdout, &stderr)
 		if code != 2 || err == nil || !strings.Contains(err.Error(), c.want) {
@@ -105,7 +111,7 @@ func TestRunFlags(t *testing.T) {
 	if code, err := run([]string{"run", "--help"}, &stdout, &stderr); code != 0 || err != nil {
 		t.Fatalf("run --help: exit %d, %v", code, err)
 	}
-	for _, flag := range []string{"--chaos", "--durability", "kill-server:EVERY"} {
+	for _, flag := range []string{"--chaos", "--durability", "kill-server:EVERY", "--cpus", "--server-cpus", "--no-pin"} {
 		if !strings.Contains(stderr.String(), flag) {
 			t.Errorf("run --help does not mention %s", flag)
 		}

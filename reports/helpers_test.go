@@ -171,5 +171,11 @@ func buildShard(t testing.TB, index, count int) (r *Result, deliveryCorrected, d
 			{StartS: 1, EndS: 2, Messages: 110, MessagesPerS: 110, Deliveries: 220, DeliveriesPerS: 220, Errors: 1, Connections: 1000},
 		},
 	}
+	r.Saturation = &Saturation{
+		Split: "bench 0, server 1 (of 0-1)", Pinned: true,
+		Generator: CPUUse{CPUs: "0", Count: 1, CPUSeconds: 1.25, WallS: 10, Intervals: 10, BusyIntervals: 0, PeakUtilisation: 0.25, SetCPUSeconds: 2.5, SetBusyIntervals: 1},
+		Server:    &CPUUse{CPUs: "1", Count: 1, CPUSeconds: 2.5, WallS: 10, Intervals: 10, BusyIntervals: 1, PeakUtilisation: 0.9375, SetCPUSeconds: 3, SetBusyIntervals: 1},
+	}
+	r.Saturation.Judge(r)
 	return r, dc, dr
 }

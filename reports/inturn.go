@@ -51,6 +51,7 @@ func MergeInTurn(runs ...*Result) (*Result, error) {
 	}
 	m.Generator = inTurn(runs, func(r *Result) Resources { return r.Generator })
 	m.Server = inTurn(runs, func(r *Result) Resources { return r.Server })
+	m.Saturation = mergeSaturation(m, runs, true)
 	return m, nil
 }
 

@@ -163,5 +163,10 @@ func (r *Result) check() error {
 			return fmt.Errorf("agents.reply_by_concurrency[%d]: %w: %w", i, ErrInvalid, err)
 		}
 	}
+	if r.Saturation != nil {
+		if err := checkSaturation(r.Saturation); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
 	return nil
 }

@@ -120,6 +120,7 @@ func Merge(results ...*Result) (*Result, error) {
 	}
 	out.Generator = mergeResources(results, func(r *Result) Resources { return r.Generator }, false)
 	out.Server = mergeResources(results, func(r *Result) Resources { return r.Server }, true)
+	out.Saturation = mergeSaturation(out, results, false)
 	series, err := mergeSeries(results)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)

@@ -80,6 +80,11 @@ type Result struct {
 	// Server is the measured server's resource use, as far as it could be
 	// sampled.
 	Server Resources `json:"server"`
+	// Saturation is how busy bench and the server were on the CPUs each
+	// ran on, and whether the generator could have bent the figures
+	// (saturated, or its lag dominating a tail); absent in results older
+	// than the field and in bench sim's.
+	Saturation *Saturation `json:"saturation,omitempty"`
 	// Series is the run as a time series, one point per recording interval.
 	Series []Point `json:"series,omitempty"`
 	// FindMax is the search of bench run --find-max, on the result of the
@@ -231,6 +236,12 @@ type FindMax struct {
 	// objective the samples it needs; 0 in results older than the field.
 	// (Last, so that the test log tools/results parses keeps its order.)
 	MaxRuns int `json:"max_runs,omitempty"`
+	// KneeSaturated names the side whose CPUs were full (saturated, or
+	// starved by other processes) at the knee, the step of the lowest
+	// failing load (Failed), as that step's saturation.saturated: bench,
+	// server, both, shared, neither or unknown. Absent when no load failed
+	// or the step was not measured.
+	KneeSaturated string `json:"knee_saturated,omitempty"`
 }
 
 // FindMaxStep is one load of a FindMax search: a trial, and when it failed,
@@ -255,6 +266,10 @@ type FindMaxStep struct {
 	// Trials are the step's trials in order: one, or two when the first
 	// failed. Absent in results older than the field.
 	Trials []FindMaxTrial `json:"trials,omitempty"`
+	// Saturated names the side whose CPUs were full in the step's last
+	// trial (its runs merged), as saturation.saturated says it; absent when
+	// not measured.
+	Saturated string `json:"saturated,omitempty"`
 }
 
 // FindMaxTrial is one verdict on a load: runs played one after another,

@@ -197,14 +197,14 @@ type finder struct {
 // dir, with user ids of its own so that runs do not meet on the server. It
 // returns the result of the highest load that passed, or, when none did, of
 // the last one tried, with the search attached.
-func findMax(ctx context.Context, base *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, out io.Writer) (*reports.Result, error) {
+func findMax(ctx context.Context, base *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, pl *placement, out io.Writer) (*reports.Result, error) {
 	_, _ = swarm.RaiseLimit()
 	limit, err := swarm.Limit()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	f, err := newFinder(base, *opts.FindMax, dir, out, func(ctx context.Context, sc *scenario.Scenario, dir, prefix string) (*reports.Result, error) {
-		return play(ctx, sc, corpus, opts, dir, addr, target, srv, prefix, out)
+		return play(ctx, sc, corpus, opts, dir, addr, target, srv, pl, prefix, out)
 	})
 	if err != nil {
 		return nil, err
@@ -276,12 +276,18 @@ func (f *finder) run(ctx context.Context) (*reports.Result, error) {
 			break
 		}
 		fmt.Fprintf(f.out, "find-max step %d: %s = %g: %s\n", n, f.param, load, stepVerdict(st))
+		if res != nil && res.Saturation != nil {
+			for _, v := range res.Saturation.Verdicts {
+				fmt.Fprintf(f.out, "find-max step %d: %s\n", n, v)
+			}
+		}
 		s.record(load, v)
 		if v == verdictPass && load >= s.lo {
 			best = res
 		}
 	}
 	fm.Best, fm.Failed = s.lo, s.hi
+	fm.KneeSaturated = kneeSide(fm)
 	if best == nil {
 		best = last
 		switch {
@@ -298,6 +304,9 @@ func (f *finder) run(ctx context.Context) (*reports.Result, error) {
 	}
 	best.FindMax = fm
 	fmt.Fprintf(f.out, "find-max: highest %s meeting every objective: %g (lowest failing: %g; stopped: %s)\n", f.param, fm.Best, fm.Failed, fm.Stopped)
+	if fm.KneeSaturated != "" {
+		fmt.Fprintf(f.out, "find-max: at the knee (%s = %g): %s\n", f.param, fm.Failed, kneeSays(fm.KneeSaturated))
+	}
 	if err := reports.WriteFile(filepath.Join(f.dir, ResultFile), best); err != nil {
 		return best, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
@@ -363,6 +372,9 @@ func (f *finder) step(ctx context.Context, n int, load float64, sc *scenario.Sce
 		}
 	case verdictUnjudged:
 		st.Unjudged = lastTrial.Unjudged
+	}
+	if res.Saturation != nil {
+		st.Saturated = res.Saturation.Saturated
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, nil, 0, fmt.Errorf("%w: output directory: %w", ErrSetup, err)
@@ -471,6 +483,21 @@ func mergeRuns(sc *scenario.Scenario, runs []*reports.Result) (*reports.Result, 
 	return m, nil
 }
 
+// kneeSide is the side that saturated its CPUs at the knee: in the step
+// of the lowest load that failed (fm.Failed); "" when none failed or that
+// step was not measured.
+func kneeSide(fm *reports.FindMax) string {
+	if fm.Failed == 0 {
+		return ""
+	}
+	for _, st := range fm.Steps {
+		if st.Load == fm.Failed && !st.Pass && st.Unjudged == "" {
+			return st.Saturated
+		}
+	}
+	return ""
+}
+
 // stepVerdict says what came of a step, for the progress and the summary:
 // "pass", "pass (3 runs merged)", "FAIL, confirmed: [...]", "pass: failure
 // not confirmed [...]", "too few samples: ...".
@@ -483,6 +510,15 @@ func stepVerdict(st reports.FindMaxStep) string {
 	if len(st.Trials) > 0 && len(st.Trials[len(st.Trials)-1].Runs) > 1 {
 		merged = fmt.Sprintf(" (%d runs merged)", len(st.Trials[len(st.Trials)-1].Runs))
 	}
+	cpu := ""
+	if st.Saturated != "" {
+		cpu = " (CPUs full: " + st.Saturated + ")"
+	}
+	return stepOutcome(st, runs, merged) + cpu
+}
+
+// stepOutcome is stepVerdict without the saturation.
+func stepOutcome(st reports.FindMaxStep, runs int, merged string) string {
 	switch {
 	case st.Unjudged != "":
 		return "no verdict, too few samples: " + st.Unjudged

@@ -146,6 +146,9 @@ type fakeServer struct {
 	knee    int
 	flaky   map[[2]int]bool
 	invalid map[[2]int]bool
+	// saturation, when set, gives each run its saturation section by
+	// population.
+	saturation func(pop int) *reports.Saturation
 
 	mu    sync.Mutex
 	plays []fakePlay
@@ -201,6 +204,10 @@ func (f *fakeServer) play(_ context.Context, sc *scenario.Scenario, dir, prefix 
 	}
 	if f.invalid[key] {
 		res.Invalidate("generator fell behind")
+	}
+	if f.saturation != nil {
+		res.Saturation = f.saturation(pop)
+		res.Saturation.Judge(res)
 	}
 	res.Objectives = Evaluate(sc, res)
 	return res, nil

@@ -92,8 +92,21 @@ type Options struct {
 	// latencies are measured from the intended time, so it is in the
 	// corrected histograms either way.
 	LateBound time.Duration
-	// Loops is the number of event loops; 0 means one per core.
+	// Loops is the number of event loops; 0 means one per CPU bench runs
+	// on (after CPUs are placed).
 	Loops int
+	// CPUs is the CPU list (Linux cpulist syntax, "0-3,6") bench is
+	// pinned to; ServerCPUs the embedded server's. Empty: with the
+	// embedded server and two CPUs or more, bench takes the lower half of
+	// the CPUs it may run on (rounded down, in whole SMT cores where they
+	// fit: cpuset.Split) and the server the rest; one of the two given,
+	// the other takes the rest. With Target only CPUs applies, and bench
+	// is not pinned without it. Every list must be within the CPUs bench
+	// may run on.
+	CPUs, ServerCPUs string
+	// NoPin leaves bench and the embedded server on every CPU bench may
+	// run on, as before CPU placement; not with CPUs or ServerCPUs.
+	NoPin bool
 	// Grace bounds how long, after the scenario's wall duration, the run
 	// waits for sessions still in progress. Default 30s.
 	Grace time.Duration
@@ -192,6 +205,10 @@ func Run(ctx context.Context, opts Options) (res *reports.Result, err error) {
 			return nil, err
 		}
 	}
+	pl, err := place(opts, link.addr == "")
+	if err != nil {
+		return nil, err
+	}
 
 	if link.addr != "" {
 		// A target that is not a protocol server ends the run here, in
@@ -243,7 +260,11 @@ func Run(ctx context.Context, opts Options) (res *reports.Result, err error) {
 			args = append(args, "--data-dir", data, "--durability", opts.Durability)
 		}
 		args = append(args, "--transport", link.transport)
-		srv, err = child.Start(bin, args...)
+		if err := pl.pin(); err != nil {
+			return nil, err
+		}
+		defer pl.unpin()
+		srv, err = child.StartOn(pl.serverCPUs(), bin, args...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 		}
@@ -258,10 +279,19 @@ func Run(ctx context.Context, opts Options) (res *reports.Result, err error) {
 			}
 		}
 	}
+	if err := pl.pin(); err != nil {
+		return nil, err
+	}
+	defer pl.unpin()
+	srvProcs := 0
+	if srv != nil {
+		srvProcs = srv.GOMAXPROCS()
+	}
+	fmt.Fprintln(out, pl.describe(opts, srvProcs))
 	if opts.FindMax != nil {
-		res, err = findMax(ctx, sc, corpus, opts, dir, addr, target, srv, out)
+		res, err = findMax(ctx, sc, corpus, opts, dir, addr, target, srv, pl, out)
 	} else {
-		res, err = play(ctx, sc, corpus, opts, dir, addr, target, srv, "", out)
+		res, err = play(ctx, sc, corpus, opts, dir, addr, target, srv, pl, "", out)
 	}
 	if err == nil {
 		fmt.Fprintf(out, "results in %s (result.json and .hlog interval logs; bench report %s -o report.html)\n", dir, dir)
@@ -326,7 +356,11 @@ func buildServer(out io.Writer) (string, error) {
 
 // play runs the scenario against addr and fills the result, written to
 // dir. User ids begin with prefix.
-func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, prefix string, out io.Writer) (*reports.Result, error) {
+//
+// pl is where bench and the server run: bench's swarm loops follow its
+// CPUs, and each process's use of its CPUs is sampled once a second over
+// the load phase into the result's saturation section.
+func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, opts Options, dir, addr, target string, srv *child.Process, pl *placement, prefix string, out io.Writer) (*reports.Result, error) {
 	line := lineFor(out) // safe for the broadcaster's goroutine too
 	out = line
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -344,7 +378,7 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	rt, err := swarm.New(swarm.Options{Addr: addr, Loops: opts.Loops, Timescale: sc.Timescale, Start: start, Poll: link.poll})
+	rt, err := swarm.New(swarm.Options{Addr: addr, Loops: pl.loops(opts), Timescale: sc.Timescale, Start: start, Poll: link.poll})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
@@ -431,6 +465,8 @@ func play(ctx context.Context, sc *scenario.Scenario, corpus *scenario.Corpus, o
 		sc.Name, agents, total, time.Duration(sc.Duration), sc.Timescale, sc.WallDuration().Round(time.Millisecond), target)
 
 	wallStart := time.Now()
+	cpus := newCPUSampler(pl, usage)
+	cpus.sampleAll()
 	grace := opts.Grace
 	if grace <= 0 {
 		grace = 30 * time.Second
@@ -471,9 +507,11 @@ loop:
 			count()
 			st := rt.Stats()
 			peakOpen = max(peakOpen, st.Open)
-			if _, rss, err := usage(); err == nil {
+			scpu, rss, serr := usage()
+			if serr == nil {
 				peakSrvRSS = max(peakSrvRSS, rss)
 			}
+			cpus.sample(scpu, serr)
 			line.Status(status(time.Since(wallStart), sc.WallDuration(), sc.Timescale, sched, rt.Now().Sub(start), arrived, done, total, st, rec))
 		case <-poll.C:
 			count()
@@ -487,6 +525,7 @@ loop:
 		}
 	}
 	elapsed := time.Since(wallStart)
+	cpus.sampleAll()
 	line.Done(status(elapsed, sc.WallDuration(), sc.Timescale, sched, rt.Now().Sub(start), arrived, done, total, rt.Stats(), rec))
 	var (
 		kills []reports.ChaosKill
@@ -568,6 +607,7 @@ loop:
 			}
 		}
 	}
+	res.Saturation = cpus.saturation(res)
 	res.Objectives = Evaluate(sc, res)
 	if lag > 0 {
 		fmt.Fprintf(out, "done in %v; max timer lag %v\n", elapsed.Round(time.Millisecond), lag.Round(time.Microsecond))

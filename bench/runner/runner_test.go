@@ -7,12 +7,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/swarmdesk/swarmdesk/bench/record"
 	"github.com/swarmdesk/swarmdesk/bench/scenario"
+	"github.com/swarmdesk/swarmdesk/internal/cpuset"
 	"github.com/swarmdesk/swarmdesk/refserver/child"
 	"github.com/swarmdesk/swarmdesk/reports"
 )
@@ -24,6 +26,10 @@ func TestRunSmoke(t *testing.T) {
 		t.Skip("builds refserver and runs it for seconds")
 	}
 	bin, err := child.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	allBefore, err := cpuset.Allowed()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +110,28 @@ func TestRunSmoke(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "sessions ") {
 		t.Error("no progress line")
+	}
+	// Each process's use of its CPUs, on disjoint sets when the machine
+	// has two CPUs or more: the header says the split, the result holds it.
+	sat := res.Saturation
+	if sat == nil {
+		t.Fatal("no saturation section")
+	}
+	if !strings.Contains(progress.String(), "cpus: "+sat.Split+"; GOMAXPROCS bench ") {
+		t.Errorf("the header does not say the split %q", sat.Split)
+	}
+	if sat.Server == nil || sat.Generator.Intervals == 0 || sat.Server.Intervals == 0 || sat.Generator.CPUSeconds <= 0 || sat.Saturated == "" {
+		t.Errorf("saturation not measured: %+v", *sat)
+	}
+	if all, _ := cpuset.Allowed(); len(all) >= 2 {
+		b, _ := cpuset.Parse(sat.Generator.CPUs)
+		s, _ := cpuset.Parse(sat.Server.CPUs)
+		if !sat.Pinned || len(b.And(s)) != 0 || sat.Shared != nil || b.Len()+s.Len() != all.Len() {
+			t.Errorf("on %v: bench %v, server %v, pinned %v, shared %+v; want the CPUs split between them", all, b, s, sat.Pinned, sat.Shared)
+		}
+	}
+	if now, _ := cpuset.Allowed(); !slices.Equal(now, allBefore) {
+		t.Errorf("after the run this process runs on %v, before on %v", now, allBefore)
 	}
 	if !strings.Contains(sum.String(), "PASS") {
 		t.Error("summary shows no PASS")

@@ -77,6 +77,19 @@ func Summary(w io.Writer, res *reports.Result) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "server    cpu %.2fs  peak rss %.1f MiB  (%s)\n", res.Server.CPUSeconds, mib(res.Server.PeakRSSBytes), res.Server.Source)
+	if sat := res.Saturation; sat != nil {
+		fmt.Fprintf(w, "cpus      %s\n", sat.Split)
+		fmt.Fprintf(w, "  bench   %s\n", sat.Generator.Describe())
+		if sat.Server != nil {
+			fmt.Fprintf(w, "  server  %s\n", sat.Server.Describe())
+		}
+		if sat.Shared != nil {
+			fmt.Fprintf(w, "  both    %s\n", sat.Shared.Describe())
+		}
+		for _, v := range sat.Verdicts {
+			fmt.Fprintf(w, "WARNING: %s\n", v)
+		}
+	}
 	if len(res.Objectives) > 0 {
 		fmt.Fprintln(w, "\nobjectives")
 		for _, o := range res.Objectives {
@@ -101,6 +114,9 @@ func Summary(w io.Writer, res *reports.Result) error {
 			fmt.Fprintf(w, " (the knee is below %g)", fm.Failed)
 		}
 		fmt.Fprintln(w, "; the figures above are that step's")
+		if fm.KneeSaturated != "" {
+			fmt.Fprintf(w, "at the knee (%g): %s\n", fm.Failed, kneeSays(fm.KneeSaturated))
+		}
 	}
 	if Passed(res) {
 		fmt.Fprintln(w, "result: PASS")

@@ -3,6 +3,9 @@
 // imports nothing of the server: bench's embedded default and the tests
 // that measure the server from outside both use it.
 //
+// A Process can be started on a set of CPUs (StartOn): it is born on them,
+// every thread of it, so that its runtime sizes itself to them.
+//
 // A Process can be killed (SIGKILL, as a crash) and restarted on the same
 // addresses, any number of times: its usage then covers every incarnation,
 // CPU summed and peak memory the largest.
@@ -16,11 +19,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/internal/cpuset"
 )
 
 // ErrNotRunning is returned by the methods of a Process that need a running
@@ -59,8 +65,9 @@ type Process struct {
 	AdminURL string
 
 	bin   string
-	args  []string // the caller's extra arguments
-	admin string   // the admin endpoint's host:port
+	args  []string   // the caller's extra arguments
+	admin string     // the admin endpoint's host:port
+	cpus  cpuset.Set // the CPUs it runs on; nil: bench's own
 
 	mu       sync.Mutex
 	cur      *incarnation // nil between Kill and Restart
@@ -75,6 +82,8 @@ type incarnation struct {
 	done chan error // receives cmd.Wait's result once
 	tail *strings.Builder
 	mu   sync.Mutex // guards tail
+	// procs is the GOMAXPROCS its serving line said; 0 when it did not.
+	procs int
 }
 
 func (in *incarnation) output() string {
@@ -83,28 +92,92 @@ func (in *incarnation) output() string {
 	return in.tail.String()
 }
 
-var servingLine = regexp.MustCompile(`msg="refserver serving" listen=(\S+) admin=(\S+)`)
+var (
+	servingLine = regexp.MustCompile(`msg="refserver serving" listen=(\S+) admin=(\S+)`)
+	procsAttr   = regexp.MustCompile(` gomaxprocs=(\d+)`)
+)
 
 // Start runs the refserver binary bin on free loopback ports with
 // the extra args, and waits until it serves.
 func Start(bin string, args ...string) (*Process, error) {
-	in, addr, admin, err := launch(bin, "127.0.0.1:0", "127.0.0.1:0", args)
+	return StartOn(nil, bin, args...)
+}
+
+// StartOn is Start with the server placed on the CPUs cpus (nil: where
+// the caller may run). The process is born on them: it is forked from a
+// thread pinned to cpus, and a process inherits the affinity of the thread
+// that forks it, so every thread it makes runs on cpus, and its Go runtime
+// (runtime.NumCPU, read once at startup, and the GOMAXPROCS and gnet loop
+// count that follow from it) sizes itself to them, with no flag and no
+// window in which it runs elsewhere. A Restart places the new incarnation
+// on the same CPUs.
+func StartOn(cpus cpuset.Set, bin string, args ...string) (*Process, error) {
+	in, addr, admin, err := launch(bin, "127.0.0.1:0", "127.0.0.1:0", args, cpus)
 	if err != nil {
 		return nil, err
 	}
-	return &Process{Addr: addr, AdminURL: "http://" + admin, bin: bin, args: args, admin: admin, cur: in, starts: 1}, nil
+	return &Process{Addr: addr, AdminURL: "http://" + admin, bin: bin, args: args, admin: admin, cpus: cpus, cur: in, starts: 1}, nil
 }
 
-// launch starts bin listening on listen and admin, and waits for its
-// serving line, which says the addresses it bound.
-func launch(bin, listen, admin string, args []string) (*incarnation, string, string, error) {
+// CPUs returns the CPUs the server was placed on, nil when it was not.
+func (p *Process) CPUs() cpuset.Set { return p.cpus }
+
+// GOMAXPROCS returns the GOMAXPROCS the current incarnation said it runs
+// with in its serving line; 0 when it did not say (or between a Kill and
+// a Restart).
+func (p *Process) GOMAXPROCS() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return 0
+	}
+	p.cur.mu.Lock()
+	defer p.cur.mu.Unlock()
+	return p.cur.procs
+}
+
+// startOn starts cmd with its process placed on cpus (nil: as the caller
+// runs): from a goroutine locked to a thread pinned to cpus, whose mask
+// the child inherits. The thread's mask is put back before it is
+// unlocked; if that fails the goroutine ends locked, and the runtime ends
+// the thread with it.
+func startOn(cmd *exec.Cmd, cpus cpuset.Set) error {
+	if cpus == nil {
+		return cmd.Start()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		old, err := cpuset.Thread(0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		if err := cpuset.SetThread(0, cpus); err != nil {
+			errc <- err
+			return
+		}
+		errc <- cmd.Start()
+		if cpuset.SetThread(0, old) == nil {
+			runtime.UnlockOSThread()
+		}
+	}()
+	return <-errc
+}
+
+// launch starts bin listening on listen and admin, on cpus, and waits for
+// its serving line, which says the addresses it bound.
+func launch(bin, listen, admin string, args []string, cpus cpuset.Set) (*incarnation, string, string, error) {
 	all := append([]string{"--listen", listen, "--admin", admin}, args...)
 	cmd := exec.Command(bin, all...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, "", "", fmt.Errorf("start refserver: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startOn(cmd, cpus); err != nil {
+		if cpus != nil {
+			return nil, "", "", fmt.Errorf("start refserver on cpus %v: %w", cpus, err)
+		}
 		return nil, "", "", fmt.Errorf("start refserver: %w", err)
 	}
 	in := &incarnation{cmd: cmd, done: make(chan error, 1), tail: &strings.Builder{}}
@@ -119,6 +192,11 @@ func launch(bin, listen, admin string, args []string) (*incarnation, string, str
 			}
 			in.mu.Unlock()
 			if m := servingLine.FindStringSubmatch(line); m != nil {
+				if p := procsAttr.FindStringSubmatch(line); p != nil {
+					in.mu.Lock()
+					in.procs, _ = strconv.Atoi(p[1])
+					in.mu.Unlock()
+				}
 				select {
 				case found <- [2]string{m[1], m[2]}:
 				default:
@@ -275,7 +353,7 @@ func (p *Process) Restart() error {
 	}
 	deadline := time.Now().Add(rebindFor)
 	for {
-		in, _, _, err := launch(p.bin, p.Addr, p.admin, p.args)
+		in, _, _, err := launch(p.bin, p.Addr, p.admin, p.args, p.cpus)
 		if err == nil {
 			p.mu.Lock()
 			p.cur = in

@@ -8,9 +8,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/internal/cpuset"
 )
 
 // fakeEnv is the environment variable that makes the test binary a
@@ -61,7 +64,7 @@ func fakeRefserver(args []string) int {
 	}
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
-	log.Info("refserver serving", "listen", addrs[0], "admin", addrs[1])
+	log.Info("refserver serving", "listen", addrs[0], "admin", addrs[1], "gomaxprocs", runtime.GOMAXPROCS(0))
 	<-term
 	return 0
 }
@@ -169,4 +172,56 @@ func TestProcIO(t *testing.T) {
 	if w1-w0 < 1<<20 {
 		t.Fatalf("wchar grew by %d after writing 1 MiB", w1-w0)
 	}
+}
+
+// TestStartOn starts the server on one CPU: every thread of it carries the
+// mask (read back from /proc/PID/task/*/status), its Go runtime sized
+// itself to the one CPU, this process's CPUs are untouched, and a restart
+// lands on the same CPU.
+func TestStartOn(t *testing.T) {
+	allowed, err := cpuset.Allowed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(allowed) < 2 {
+		t.Skipf("one CPU allowed (%v): placing on it proves nothing", allowed)
+	}
+	on := cpuset.Of(allowed[len(allowed)-1])
+	p, err := StartOn(on, fakeBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Stop() }()
+	check := func(when string) {
+		t.Helper()
+		ts, err := cpuset.Threads(p.Pid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) < 2 {
+			t.Errorf("%s: %d threads, want a Go runtime's several", when, len(ts))
+		}
+		for tid, s := range ts {
+			if !s.Equal(on) {
+				t.Errorf("%s: thread %d on %v, want %v", when, tid, s, on)
+			}
+		}
+		if got := p.GOMAXPROCS(); got != 1 {
+			t.Errorf("%s: the server says GOMAXPROCS %d, want 1", when, got)
+		}
+	}
+	check("started")
+	if now, err := cpuset.Allowed(); err != nil || !now.Equal(allowed) {
+		t.Errorf("this process's CPUs after StartOn: %v, %v; want %v", now, err, allowed)
+	}
+	if !p.CPUs().Equal(on) {
+		t.Errorf("CPUs() = %v, want %v", p.CPUs(), on)
+	}
+	if _, err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	check("restarted")
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -137,7 +138,9 @@ func Start(opts Options) (*Daemon, error) {
 			return nil, errors.Join(err, d.transport.Shutdown(ctx))
 		}
 	}
-	opts.Logger.Info("refserver serving", "listen", d.Addr(), "admin", d.AdminAddr(), "transport", opts.Transport, "tenants", d.srv.Tenants())
+	// gomaxprocs: the CPUs the runtime sized itself to (bench places its
+	// embedded server on a CPU set and reads it back from this line).
+	opts.Logger.Info("refserver serving", "listen", d.Addr(), "admin", d.AdminAddr(), "transport", opts.Transport, "tenants", d.srv.Tenants(), "gomaxprocs", runtime.GOMAXPROCS(0))
 	return d, nil
 }
 
