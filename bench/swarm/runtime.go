@@ -100,8 +100,8 @@ type Runtime struct {
 	srvMaxFrame atomic.Int64
 }
 
-// New starts a runtime against opts.Addr: its loops, their timer
-// goroutines and, over TCP, the dial workers.
+// New starts a runtime against opts.Addr: one goroutine per loop. Over TCP
+// it resolves the address once, here.
 func New(opts Options) (*Runtime, error) {
 	if opts.Addr == "" {
 		return nil, errors.New("swarm: new runtime: no server address")

@@ -37,7 +37,7 @@ func (f *fireLog) Timer(tok uint64) {
 }
 
 // timerTolerance is how late (wall time) a timer may fire on a shared,
-// race-instrumented machine: the timer goroutine's wake-up latency.
+// race-instrumented machine: the loop's wake-up latency.
 const timerTolerance = 100 * time.Millisecond
 
 // TestTimersInOrderNotEarly sets timers in random order over 300ms of wall
