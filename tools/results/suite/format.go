@@ -23,6 +23,7 @@ var funcs = template.FuncMap{
 	"gib":     func(v any) string { return sig3(num(v)/(1<<30)) + " GiB" },
 	"cpu":     func(v any) string { return cpuS(num(v)) },
 	"times":   func(v any) string { return timesOver(num(v)) },
+	"ratio":   func(v any) string { return ratioX(num(v)) },
 	"metric":  metricValue,
 	"span":    span,
 	"median":  median,

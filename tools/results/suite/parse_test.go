@@ -14,7 +14,8 @@ import (
 // plan smoke --chats 1,2,4), with the series and .hlog files left out.
 // soak is the soak.json alone of a real `make soak` (10 minutes, the
 // standard command), its paths moved from results/soak to the suite's
-// results/suite/soak.
+// results/suite/soak. floor is a real run of the floor entry's quick
+// command, added later.
 const fixture = "testdata/suite"
 
 func open(t *testing.T, path string) *os.File {
@@ -472,6 +473,32 @@ func TestReadSoak(t *testing.T) {
 		}
 		_, err := readSoak("soak", dir)
 		if err == nil || !strings.Contains(err.Error(), "entry soak:") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.text, err, c.want)
+		}
+	}
+}
+
+func TestReadFloor(t *testing.T) {
+	f, err := readFloor("floor", filepath.Join(fixture, "floor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Requested != 1000 || f.Tried != 1000 || f.Connections != 1000 || f.ServerAnswered != 1000 || !f.Held() || f.CPURatio != 1.5 || f.Client.CPUS != 0.03 || f.Server.CPUS != 0.02 {
+		t.Errorf("floor %+v", f.Result)
+	}
+
+	// Another schema, or another file, is refused.
+	dir := t.TempDir()
+	for _, c := range []struct{ text, want string }{
+		{`{"schema": "swarmdesk.floor/v2", "tried": 10}`, "schema"},
+		{`{"schema": "swarmdesk.floor/v1"}`, "no connections tried"},
+		{`{"schema": `, "unexpected end"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, FloorFile), []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := readFloor("floor", dir)
+		if err == nil || !strings.Contains(err.Error(), "entry floor:") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.text, err, c.want)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swarmdesk/swarmdesk/tools/floor/floor"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/RESULTS.golden.md")
@@ -585,6 +587,7 @@ func TestRenderMissingOutput(t *testing.T) {
 		{"crash", "crash/stdout.txt"},
 		{"chaos", "chaos/result.json"},
 		{"soak", "soak/soak.json"},
+		{"floor", "floor/floor.json"},
 		{"plan", "plan/plan.json"},
 		{"machine", "machine/machine.json"},
 	} {
@@ -628,5 +631,89 @@ func TestRenderKeptEntry(t *testing.T) {
 	sec := section(render(t, root), "### The smoke scenario")
 	if !strings.Contains(sec, "_Kept from an earlier run (commit abc1234 with uncommitted changes, 2026-11-19)._") {
 		t.Errorf("smoke section:\n%s", sec)
+	}
+}
+
+// editFloor rewrites the floor entry's report under root with edit.
+func editFloor(t *testing.T, root string, edit func(r *floor.Result)) {
+	t.Helper()
+	path := filepath.Join(root, "results", "suite", "floor", FloorFile)
+	r := &floor.Result{}
+	if err := readJSON(path, r); err != nil {
+		t.Fatal(err)
+	}
+	edit(r)
+	if err := writeJSON(path, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRenderFloor: the floor's section, and the §7 CPU row judging bench's
+// connections ratio against the bare pair's beside it.
+func TestRenderFloor(t *testing.T) {
+	const (
+		heading = "### A bare client and server: the floor under connections"
+		row     = "| bench CPU per message compared with the server's: find-max steps: lower than the server's; connections: no higher than a bare client/server pair's beside it (floor) | "
+	)
+	text := renderFixture(t)
+	sec := section(text, heading)
+	for _, want := range []string{
+		"\ngo run ./tools/floor --conns 1000 --json results/suite/floor/floor.json\n",
+		"| **CPU, both** | **0.0300 CPU-s** | **0.0200 CPU-s** |",
+		"| peak RSS, and its growth per connection | 5.07 MiB, 578 B | 5.12 MiB, 479 B |",
+		"Connections held: 1,000 of 1,000 asked; 0 errors; the server answered 1,000 hellos.",
+		"**Client CPU over the server's: 1.50×** (connect phase 1.50×); bench's over the server's on `connections` above: 2.55×.",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("missing %q in\n%s", want, sec)
+		}
+	}
+	// The fixture's bench ratio (2.55×) is over the pair's (1.50×).
+	if want := row + "connections: bench 2.55× (0.280 CPU-s against 0.110 CPU-s), a bare client/server pair beside it 1.50× (0.0300 CPU-s against 0.0200 CPU-s); find-max steps: generator over server CPU 2.2×–2.4× | **not met: connections 1.7× over the bare pair's; find-max 2.4× over** |"; !strings.Contains(text, want) {
+		t.Errorf("missing %q", want)
+	}
+
+	// A pair dearer than bench: connections is met, and with find-max
+	// not run, so is the row. Capped and failed connections are said.
+	root := workCopy(t)
+	editFloor(t, root, func(r *floor.Result) {
+		r.Client.CPUS, r.CPURatio = 0.06, 3
+		r.Requested, r.Tried, r.Connections, r.Errors, r.FirstError = 20000, 18744, 18743, 1, "connect: connection refused"
+		r.Capped = "RLIMIT_NOFILE 20000 allows 18744 connections per process"
+	})
+	markNotRun(t, root, "--quick", "find-max", "half-load")
+	text = render(t, root)
+	if want := row + "connections: bench 2.55× (0.280 CPU-s against 0.110 CPU-s), a bare client/server pair beside it 3.00× (0.0600 CPU-s against 0.0200 CPU-s); find-max not run (--quick) | met |"; !strings.Contains(text, want) {
+		t.Errorf("missing %q", want)
+	}
+	if want := "Connections held: 18,743 of 20,000 asked (capped to 18,744: RLIMIT_NOFILE 20000 allows 18744 connections per process); 1 errors, the first: `connect: connection refused`;"; !strings.Contains(section(text, heading), want) {
+		t.Errorf("missing %q in\n%s", want, section(text, heading))
+	}
+
+	// Only find-max judges when the floor did not run; nothing judges when
+	// neither did, and connections alone is shown unjudged.
+	root = workCopy(t)
+	markNotRun(t, root, "--quick", "floor")
+	text = render(t, root)
+	if want := row + "connections: bench 2.55× (0.280 CPU-s against 0.110 CPU-s), floor not run (--quick); find-max steps: generator over server CPU 2.2×–2.4× | **not met: find-max 2.4× over** |"; !strings.Contains(text, want) {
+		t.Errorf("missing %q", want)
+	}
+	if sec := section(text, heading); !strings.Contains(sec, "_Not run (--quick)._") || strings.Contains(sec, "|") {
+		t.Errorf("floor, not run:\n%s", sec)
+	}
+	markNotRun(t, root, "--quick", "find-max", "half-load")
+	if want := row + "connections: bench 2.55× (0.280 CPU-s against 0.110 CPU-s), floor not run (--quick); find-max not run (--quick) | — |"; !strings.Contains(render(t, root), want) {
+		t.Errorf("missing %q", want)
+	}
+	markNotRun(t, root, "--quick", "connections")
+	if want := row + "connections not run (--quick); floor not run (--quick); find-max not run (--quick) | — |"; !strings.Contains(render(t, root), want) {
+		t.Errorf("missing %q", want)
+	}
+
+	// The pair without connections: shown, not judged.
+	root = workCopy(t)
+	markNotRun(t, root, "--quick", "connections", "find-max", "half-load")
+	if want := row + "connections not run (--quick), a bare client/server pair beside it 1.50× (0.0300 CPU-s against 0.0200 CPU-s); find-max not run (--quick) | — |"; !strings.Contains(render(t, root), want) {
+		t.Errorf("missing %q", want)
 	}
 }

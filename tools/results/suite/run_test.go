@@ -160,11 +160,11 @@ func TestSelectEntries(t *testing.T) {
 		prev *Manifest
 		want string // error text, or the entries that run
 	}{
-		{"all", Options{}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash chaos soak faults erlang sim-speed ten-million plan"},
-		{"quick", Options{Quick: true}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash chaos faults erlang sim-speed"},
+		{"all", Options{}, nil, "machine micro fanout bot smoke connections floor find-max half-load durability crash chaos soak faults erlang sim-speed ten-million plan"},
+		{"quick", Options{Quick: true}, nil, "machine micro fanout bot smoke connections floor find-max half-load durability crash chaos faults erlang sim-speed"},
 		{"quick only soak", Options{Quick: true, Only: []string{"soak"}}, nil, "machine soak"},
 		{"quick only long", Options{Quick: true, Only: []string{"plan"}}, nil, "machine plan"},
-		{"skip", Options{Skip: []string{"ten-million", "plan", "soak"}}, nil, "machine micro fanout bot smoke connections find-max half-load durability crash chaos faults erlang sim-speed"},
+		{"skip", Options{Skip: []string{"ten-million", "plan", "soak"}}, nil, "machine micro fanout bot smoke connections floor find-max half-load durability crash chaos faults erlang sim-speed"},
 		{"unknown", Options{Only: []string{"smoke", "nope"}}, nil, "unknown entries nope"},
 		{"skip machine", Options{Skip: []string{"machine"}}, nil, "always runs"},
 		{"needs", Options{Only: []string{"half-load"}}, nil, "half-load needs the outputs of find-max"},
@@ -218,6 +218,7 @@ func TestStandard(t *testing.T) {
 		"bot":         `go test -count=1 -run TestSampleHeldout -v ./refserver/bot`,
 		"smoke":       `bin/bench run smoke --out {out}`,
 		"connections": `bin/bench run connections --out {out}`,
+		"floor":       `go run ./tools/floor --json {out}/floor.json`,
 		"find-max":    `bin/bench run smoke --find-max --find-max-start 4 --find-max-steps 10 --out {out}`,
 		"half-load":   `bin/bench run smoke --rate {rate} --out {out}`,
 		"durability":  `go test -run '^$' -bench '^BenchmarkDurability$' -benchtime 100000x -count 3 ./refserver/daemon`,
@@ -232,7 +233,7 @@ func TestStandard(t *testing.T) {
 	} {
 		for _, e := range Standard() {
 			if e.ID == id {
-				if got := strings.NewReplacer("'{out}'", "{out}", "'{rate}'", "{rate}", "'{out}/plan.json'", "{out}/plan.json").Replace(shellQuote(e.Cmd)); got != want {
+				if got := strings.NewReplacer("'{out}'", "{out}", "'{rate}'", "{rate}", "'{out}/plan.json'", "{out}/plan.json", "'{out}/floor.json'", "{out}/floor.json").Replace(shellQuote(e.Cmd)); got != want {
 					t.Errorf("%s:\n got %s\nwant %s", id, got, want)
 				}
 			}

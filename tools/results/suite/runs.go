@@ -50,6 +50,15 @@ func (r Run) Latencies() []LatencyRow {
 // Lat returns the latency metric name (zero when absent).
 func (r Run) Lat(name string) reports.Latency { return r.Latency[name] }
 
+// GeneratorCPURatio is the generator's CPU time over the server's, 0
+// when the server's was not measured.
+func (r Run) GeneratorCPURatio() float64 {
+	if r.Server.CPUSeconds <= 0 {
+		return 0
+	}
+	return r.Generator.CPUSeconds / r.Server.CPUSeconds
+}
+
 // ObjectivesMet counts the objectives that passed.
 func (r Run) ObjectivesMet() int { return objectivesMet(r.Objectives) }
 

@@ -90,6 +90,9 @@ type Figures struct {
 	// Smoke, Connections and TenMillion are those entries' result
 	// documents.
 	Smoke, Connections, TenMillion *Run
+	// Floor is the floor entry's bare client and server, beside
+	// connections.
+	Floor *Floor
 	// FindMax is the find-max entry's search and steps.
 	FindMax *FindMax
 	// HalfLoad is the half-load entry's run.
@@ -182,6 +185,16 @@ func Standard() []Entry {
 			Timeout:  15 * time.Minute, OKExit: []int{1},
 			parse: func(dir string, _ *Record, f *Figures) (err error) {
 				f.Connections, err = readRun("connections", dir, "")
+				return err
+			},
+		},
+		{
+			ID: "floor", Title: "A bare client and server: the floor under connections",
+			Cmd:      []string{"go", "run", "./tools/floor", "--json", "{out}/" + FloorFile},
+			QuickCmd: []string{"go", "run", "./tools/floor", "--conns", "1000", "--json", "{out}/" + FloorFile},
+			Timeout:  5 * time.Minute, OKExit: []int{1},
+			parse: func(dir string, _ *Record, f *Figures) (err error) {
+				f.Floor, err = readFloor("floor", dir)
 				return err
 			},
 		},
