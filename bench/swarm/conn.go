@@ -33,15 +33,15 @@ const (
 
 // conns is a loop's connection state, touched only under its lock.
 type conns struct {
-	byFD     []*link       // open and connecting links by descriptor
-	dirty    []*link       // links with frames to write at the end of the pass
-	dialQ    []*link       // links waiting to connect, from dialHead on
-	dialHead int           // first waiting link in dialQ
-	dialing  int           // connects in flight
-	rbuf     []byte        // read buffer, shared by the loop's links
-	again    []*link       // links to read again next pass
-	free     [][]byte      // write buffers to reuse
-	sa       unix.Sockaddr // the loop's copy of the server's address
+	byFD     []*link  // open and connecting links by descriptor
+	dirty    []*link  // links with frames to write at the end of the pass
+	dialQ    []*link  // links waiting to connect, from dialHead on
+	dialHead int      // first waiting link in dialQ
+	dialing  int      // connects in flight
+	inflight []*link  // the links connecting; link.slot is the index
+	rbuf     []byte   // read buffer, shared by the loop's links
+	again    []*link  // links to read again next pass
+	free     [][]byte // write buffers to reuse
 }
 
 // link states.
@@ -62,9 +62,8 @@ type link struct {
 	in       *[]byte // a partial frame read, waiting for the rest; nil if none
 	fd       int32
 	dev      int32
-	slot     int32  // index in loop.links while open
-	lastSend uint32 // loop.beats at the last send
-	dials    uint32 // connects made, to match a dial's timeout to it
+	slot     int32  // index in loop.links while open, in loop.inflight while connecting
+	lastSend uint32 // loop.beats at the last send, or at the connect's start
 	state    uint8
 	dirty    bool // in loop.dirty
 	again    bool // in loop.again: the kernel may hold more to read
@@ -109,7 +108,7 @@ func (l *link) Close() error {
 	case stConnecting:
 		l.state = stClosed
 		l.out = nil
-		lp.dialing--
+		lp.endConnect(l)
 		lp.release(l)
 	case stOpen:
 		lp.write(l)
@@ -158,7 +157,7 @@ func (lp *Loop) release(l *link) {
 		if int(l.fd) < len(lp.byFD) && lp.byFD[l.fd] == l {
 			lp.byFD[l.fd] = nil
 		}
-		_ = unix.Close(int(l.fd))
+		_ = rawClose(int(l.fd))
 		l.fd = -1
 	}
 	lp.putOut(l)
@@ -172,7 +171,7 @@ func (lp *Loop) drop(l *link, err error) {
 		lp.delist(l)
 	}
 	if l.state == stConnecting {
-		lp.dialing--
+		lp.endConnect(l)
 	}
 	l.state = stDropped
 	lp.release(l)
@@ -248,7 +247,7 @@ func (lp *Loop) connected(l *link, ev uint32) bool {
 		return false
 	}
 	rt.dialed.Add(1)
-	lp.dialing--
+	lp.endConnect(l)
 	l.state = stOpen
 	lp.open.Add(1)
 	lp.enlist(l)
@@ -363,20 +362,34 @@ func (lp *Loop) write(l *link) {
 	lp.putOut(l)
 }
 
-// dialTimer is the timer that ends a connect taking longer than
-// Options.DialTimeout; its token is the link's connect count.
-type dialTimer struct{ l *link }
-
-func (dialTimer) Receive(int, wire.Msg) {}
-func (dialTimer) Dropped(int, error)    {}
-
-// Timer implements behavior.Actor.
-func (d dialTimer) Timer(token uint64) {
-	l := d.l
-	if l.state == stConnecting && uint64(l.dials) == token {
-		l.loop.rt.dialErrors.Add(1)
-		l.loop.drop(l, fmt.Errorf("swarm: dial %s: %w", l.loop.rt.opts.Addr, os.NewSyscallError("connect", unix.ETIMEDOUT)))
+// expireDials drops the links whose connect has taken DialTimeout or more
+// (in whole heartbeat seconds): called once a second.
+func (lp *Loop) expireDials() {
+	limit := uint32(max((lp.rt.opts.DialTimeout+time.Second-1)/time.Second, 1))
+	for i := len(lp.inflight) - 1; i >= 0; i-- {
+		if i >= len(lp.inflight) {
+			continue // drops below reordered the tail
+		}
+		if l := lp.inflight[i]; lp.beats-l.lastSend >= limit {
+			lp.rt.dialErrors.Add(1)
+			lp.drop(l, fmt.Errorf("swarm: dial %s: %w", lp.rt.opts.Addr, os.NewSyscallError("connect", unix.ETIMEDOUT)))
+		}
 	}
+}
+
+// endConnect takes l out of the connects in flight.
+func (lp *Loop) endConnect(l *link) {
+	lp.dialing--
+	i := int(l.slot)
+	if i < 0 || i >= len(lp.inflight) || lp.inflight[i] != l {
+		return
+	}
+	last := len(lp.inflight) - 1
+	lp.inflight[i] = lp.inflight[last]
+	lp.inflight[i].slot = int32(i)
+	lp.inflight[last] = nil
+	lp.inflight = lp.inflight[:last]
+	l.slot = -1
 }
 
 // startDials connects queued links while fewer than Options.Dialers
@@ -403,10 +416,7 @@ func (lp *Loop) startDials() {
 // A connect that fails at once reports Dropped.
 func (lp *Loop) connect(l *link) {
 	rt := lp.rt
-	if lp.sa == nil {
-		lp.sa = rt.sa()
-	}
-	fd, err := rt.socket(lp.sa)
+	fd, err := rt.socket()
 	if err == nil {
 		l.fd = int32(fd)
 		if fd >= len(lp.byFD) {
@@ -421,9 +431,10 @@ func (lp *Loop) connect(l *link) {
 		return
 	}
 	l.state = stConnecting
-	l.dials++
 	lp.dialing++
-	lp.At(rt.Now().Add(rt.scenario(rt.opts.DialTimeout)), dialTimer{l}, uint64(l.dials))
+	l.slot = int32(len(lp.inflight))
+	l.lastSend = lp.beats // the connect's start, for expireDials
+	lp.inflight = append(lp.inflight, l)
 }
 
 // shutdown closes every connection of the loop when the runtime stops,
@@ -438,5 +449,5 @@ func (lp *Loop) shutdown() {
 			lp.release(l)
 		}
 	}
-	lp.links, lp.dirty, lp.again, lp.dialQ, lp.dialHead = nil, nil, nil, nil, 0
+	lp.links, lp.dirty, lp.again, lp.inflight, lp.dialQ, lp.dialHead = nil, nil, nil, nil, nil, 0
 }

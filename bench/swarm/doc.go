@@ -63,8 +63,9 @@
 // loopback source address when the target is loopback and more than one
 // is configured, and starts the connect; the kernel reports the connect
 // done as the socket turning writable, and SO_ERROR says how it went. A
-// connect that fails, or takes longer than Options.DialTimeout, reports
-// Dropped. When the kernel says EADDRNOTAVAIL (out of ephemeral ports for
+// connect that fails, or takes longer than Options.DialTimeout (checked
+// at the loop's once-a-second heartbeat, not by a timer per connect),
+// reports Dropped. When the kernel says EADDRNOTAVAIL (out of ephemeral ports for
 // the current source addresses) the runtime adds an address and tries
 // again.
 //

@@ -68,3 +68,30 @@ func (h *timerHeap) pop() timer {
 	*h = s
 	return top
 }
+
+// latestWithin returns the latest due time of the timers due no later
+// than limit, visiting at most max of them (the heap prunes the rest), or
+// the zero time if none is.
+func (h timerHeap) latestWithin(limit time.Time, max int) time.Time {
+	var latest time.Time
+	var stack [64]int
+	sp := 0
+	if len(h) > 0 {
+		stack[0], sp = 0, 1
+	}
+	for visited := 0; sp > 0 && visited < max; visited++ {
+		sp--
+		i := stack[sp]
+		if h[i].at.After(limit) {
+			continue // and so is every timer below it
+		}
+		if h[i].at.After(latest) {
+			latest = h[i].at
+		}
+		for c := 4*i + 1; c <= 4*i+4 && c < len(h) && sp < len(stack); c++ {
+			stack[sp] = c
+			sp++
+		}
+	}
+	return latest
+}

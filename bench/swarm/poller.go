@@ -65,7 +65,7 @@ func newPoller() (*poller, error) {
 // add registers fd for events.
 func (p *poller) add(fd int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := rawEpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return fmt.Errorf("epoll_ctl add: %w", err)
 	}
 	return nil
@@ -92,7 +92,7 @@ func (p *poller) arm(d time.Duration) error {
 	if d >= 0 {
 		spec.Value = unix.NsecToTimespec(max(int64(d), 1))
 	}
-	if err := unix.TimerfdSettime(p.tfd, 0, &spec, nil); err != nil {
+	if err := rawTimerfdSettime(p.tfd, &spec); err != nil {
 		return fmt.Errorf("timerfd_settime: %w", err)
 	}
 	return nil

@@ -70,9 +70,9 @@ type Runtime struct {
 	start     time.Time // scenario time at wallStart
 	wallStart time.Time // carries the monotonic reading
 	loopback  bool
-	family    int                  // AF_INET or AF_INET6, over TCP
-	sa        func() unix.Sockaddr // a copy of the server's address, over TCP (connect writes into it)
-	srcAddrs  atomic.Int32         // loopback source addresses in use
+	family    int          // AF_INET or AF_INET6, over TCP
+	sa        *sockaddr    // the server's address, over TCP
+	srcAddrs  atomic.Int32 // loopback source addresses in use
 	srcNext   atomic.Uint32
 	stop      chan struct{}
 	stopped   atomic.Bool // the loops are to end
@@ -178,11 +178,7 @@ func (rt *Runtime) resolve() error {
 	}
 	if ip4 := ta.IP.To4(); ip4 != nil {
 		rt.family = unix.AF_INET
-		rt.sa = func() unix.Sockaddr {
-			sa := &unix.SockaddrInet4{Port: ta.Port}
-			copy(sa.Addr[:], ip4)
-			return sa
-		}
+		rt.sa = inet4([4]byte(ip4), ta.Port)
 		return nil
 	}
 	rt.family = unix.AF_INET6
@@ -192,11 +188,7 @@ func (rt *Runtime) resolve() error {
 			zone = uint32(ifi.Index)
 		}
 	}
-	rt.sa = func() unix.Sockaddr {
-		sa := &unix.SockaddrInet6{Port: ta.Port, ZoneId: zone}
-		copy(sa.Addr[:], ta.IP.To16())
-		return sa
-	}
+	rt.sa = inet6([16]byte(ta.IP.To16()), ta.Port, zone)
 	return nil
 }
 
@@ -315,33 +307,36 @@ func (rt *Runtime) Close() {
 // server, from a rotating loopback source address when several are in
 // use, adding one on EADDRNOTAVAIL (out of ephemeral ports for the
 // addresses in use). It returns the descriptor with the connect in
-// progress or done. sa is the caller's own copy of the server's
-// address.
-func (rt *Runtime) socket(sa unix.Sockaddr) (int, error) {
+// progress or done.
+func (rt *Runtime) socket() (int, error) {
 	for {
-		fd, err := unix.Socket(rt.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+		fd, err := rawSocket(rt.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 		if err != nil {
 			return -1, os.NewSyscallError("socket", err)
 		}
 		n, src, ok := rt.source()
-		err = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		if err = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+			err = os.NewSyscallError("setsockopt", err)
+		}
 		if err == nil && ok {
 			err = bindNoPort(fd, src)
 		}
 		if err == nil {
-			if err = unix.Connect(fd, sa); errors.Is(err, unix.EINPROGRESS) {
+			if err = rawConnect(fd, rt.sa); errors.Is(err, unix.EINPROGRESS) {
 				err = nil
+			} else if err != nil {
+				err = os.NewSyscallError("connect", err)
 			}
 		}
 		if err == nil {
 			return fd, nil
 		}
-		_ = unix.Close(fd)
+		_ = rawClose(fd)
 		if rt.loopback && errors.Is(err, unix.EADDRNOTAVAIL) && n < maxSourceAddrs {
 			rt.srcAddrs.CompareAndSwap(n, n+1)
 			continue
 		}
-		return -1, os.NewSyscallError("connect", err)
+		return -1, err
 	}
 }
 
@@ -360,10 +355,10 @@ func (rt *Runtime) source() (n int32, ip [4]byte, ok bool) {
 // which chooses it per (source, destination): one address then serves
 // more than the ephemeral range.
 func bindNoPort(fd int, ip [4]byte) error {
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err != nil {
+	if err := rawSetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err != nil {
 		return os.NewSyscallError("setsockopt", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: ip}); err != nil {
+	if err := rawBind(fd, inet4(ip, 0)); err != nil {
 		return os.NewSyscallError("bind", err)
 	}
 	return nil
