@@ -8,16 +8,18 @@ import (
 // GeneratorGC is the garbage collector's target percentage a run sets for
 // bench itself (debug.SetGCPercent), unless the GOGC environment variable
 // chooses one. A generator's heap is mostly long-lived: one small state
-// per simulated customer and agent, and its links; what it allocates per
-// message is little (the frames it decodes, the ledger's records). With
-// Go's default of 100 the heap may reach twice what is live between
-// collections, and that slack is most of bench's memory per customer; at
-// 50 it is half as much, for collections twice as often, whose cost
-// follows the small allocation rate (measured on connections: 3,226 B of
-// RSS growth per idle customer at 100, 1,293 B at 50 before the behaviour
-// state shrank, with CPU within the run-to-run spread). The embedded
-// server, a child process, keeps its own setting.
-const GeneratorGC = 50
+// per simulated customer and agent, its link and its ledger entry, about
+// 570 bytes an idle customer; what it allocates per message is little
+// (decoded frames, the ledger's records: about 3 MB a second at smoke's
+// half load). With Go's default of 100 the heap may grow to twice what is
+// live between collections, and that slack was most of bench's memory per
+// customer. Measured on connections (15,000 idle customers, RSS growth per
+// customer): 3,226 B at 100 before the rest of the diet, then 1,144 B at
+// 50 and 942 B at 35; the generator's CPU on smoke at half load was within
+// its run-to-run spread at 35 and 50, since collections follow the small
+// allocation rate. The embedded server, a child process, keeps its own
+// setting.
+const GeneratorGC = 35
 
 // tuneGC sets GeneratorGC unless GOGC is set, and returns a function that
 // restores the previous setting.

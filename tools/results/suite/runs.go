@@ -59,6 +59,17 @@ func (r Run) GeneratorCPURatio() float64 {
 	return r.Generator.CPUSeconds / r.Server.CPUSeconds
 }
 
+// DeliveryCorrectedOverRaw is the delivery p99 from the intended send
+// over the p99 from the actual send: 1 when the generator's lag adds
+// nothing to the tail; 0 when there are no deliveries.
+func (r Run) DeliveryCorrectedOverRaw() float64 {
+	d := r.Lat("delivery")
+	if d.Raw.P99Ms <= 0 {
+		return 0
+	}
+	return d.P99Ms / d.Raw.P99Ms
+}
+
 // ObjectivesMet counts the objectives that passed.
 func (r Run) ObjectivesMet() int { return objectivesMet(r.Objectives) }
 
