@@ -380,16 +380,7 @@ func (lp *Loop) expireDials() {
 // endConnect takes l out of the connects in flight.
 func (lp *Loop) endConnect(l *link) {
 	lp.dialing--
-	i := int(l.slot)
-	if i < 0 || i >= len(lp.inflight) || lp.inflight[i] != l {
-		return
-	}
-	last := len(lp.inflight) - 1
-	lp.inflight[i] = lp.inflight[last]
-	lp.inflight[i].slot = int32(i)
-	lp.inflight[last] = nil
-	lp.inflight = lp.inflight[:last]
-	l.slot = -1
+	lp.inflight = unlist(lp.inflight, l)
 }
 
 // startDials connects queued links while fewer than Options.Dialers

@@ -109,17 +109,21 @@ func (lp *Loop) enlist(l *link) {
 }
 
 // delist removes a link from the heartbeat list.
-func (lp *Loop) delist(l *link) {
+func (lp *Loop) delist(l *link) { lp.links = unlist(lp.links, l) }
+
+// unlist removes l from list, where l.slot is its index, moving the last
+// link into its place.
+func unlist(list []*link, l *link) []*link {
 	i := int(l.slot)
-	if i < 0 || i >= len(lp.links) || lp.links[i] != l {
-		return
+	if i < 0 || i >= len(list) || list[i] != l {
+		return list
 	}
-	last := len(lp.links) - 1
-	lp.links[i] = lp.links[last]
-	lp.links[i].slot = int32(i)
-	lp.links[last] = nil
-	lp.links = lp.links[:last]
+	last := len(list) - 1
+	list[i] = list[last]
+	list[i].slot = int32(i)
+	list[last] = nil
 	l.slot = -1
+	return list[:last]
 }
 
 // Index is the loop's number in its runtime.
@@ -201,8 +205,7 @@ func (lp *Loop) pass() (more bool, err error) {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
 	lp.inLoop = true
-	defer func() { lp.inLoop = false }()
-	lp.kick = false
+	defer func() { lp.inLoop, lp.kick = false, false }() // what the pass queued, it handled
 	for i := range evs {
 		lp.event(evs[i].Fd, evs[i].Events)
 	}

@@ -39,6 +39,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/swarmdesk/swarmdesk/bench/swarm"
 	"github.com/swarmdesk/swarmdesk/tools/floor/floor"
 )
 
@@ -111,7 +112,7 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if _, err := floor.RaiseLimit(); err != nil {
+	if _, err := swarm.RaiseLimit(); err != nil {
 		fmt.Fprintf(stderr, "floor serve: %v\n", err)
 	}
 	if err := floor.ServeMain(*addr, stdin, stdout); err != nil {

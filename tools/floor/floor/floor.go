@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/swarmdesk/swarmdesk/bench/swarm"
 	"github.com/swarmdesk/swarmdesk/refserver/child"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
@@ -152,11 +153,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, errors.New("floor: no server command")
 	}
 	res := &Result{Schema: Schema, Requested: opts.Conns, InFlight: opts.InFlight}
-	soft, err := RaiseLimit()
+	soft, err := swarm.RaiseLimit() // bench's own reckoning, so that the floor is capped where bench is
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}
-	limit, err := Limit()
+	limit, err := swarm.Limit()
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}

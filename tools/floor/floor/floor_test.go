@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/swarmdesk/swarmdesk/bench/swarm"
 	"github.com/swarmdesk/swarmdesk/refserver/wire"
 )
 
@@ -137,7 +138,7 @@ func TestCapped(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	const want = 600 - Headroom - 600/20
+	const want = 600 - swarm.Headroom - 600/20
 	if res.Requested != 600 || res.Tried != want || res.Connections != want || !res.Held() || !strings.Contains(res.Capped, "RLIMIT_NOFILE 600 allows "+strconv.Itoa(want)+" connections") {
 		t.Errorf("asked %d, tried %d, held %d (Held %v), capped %q; want %d tried", res.Requested, res.Tried, res.Connections, res.Held(), res.Capped, want)
 	}
