@@ -54,14 +54,14 @@ func TestPlanSmoke(t *testing.T) {
 	if hi, lo := p.Levels[0], p.Levels[1]; lo.Agents > hi.Agents && (lo.Monotone || lo.Note == "" || p.Monotone) {
 		t.Errorf("3 chats need %d agents, 1 chat %d, and the plan does not say so: %+v", lo.Agents, hi.Agents, lo)
 	}
-	// smoke peaks at twice its 0.12/s; a node carries 0.1 less half.
-	if p.Nodes != 5 {
-		t.Errorf("nodes %d, want ceil(0.24 / 0.05) = 5", p.Nodes)
+	// smoke peaks at twice its 0.5/s; a node carries 0.1 less half.
+	if p.Nodes != 20 {
+		t.Errorf("nodes %d, want ceil(1.0 / 0.05) = 20", p.Nodes)
 	}
 	if p.Chats != 0 && p.Groups["general"]+p.Groups["aftersales"] != p.Agents {
 		t.Errorf("groups %v do not add up to %d agents", p.Groups, p.Agents)
 	}
-	for _, want := range []string{"chats per agent", "± agents", "seeds 1, 2", "server nodes: 5", "how:"} {
+	for _, want := range []string{"chats per agent", "± agents", "seeds 1, 2", "server nodes: 20", "how:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

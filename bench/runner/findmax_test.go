@@ -52,7 +52,7 @@ func TestSearch(t *testing.T) {
 		{"rate up", false, 1, 37.3},
 		{"rate down", false, 100, 3.3},
 		{"rate at start", false, 5, 5},
-		{"rate from smoke's own", false, 0.12, 88},
+		{"rate from smoke's own", false, 0.5, 88},
 		{"population up", true, 10, 437},
 		{"population down", true, 400, 23},
 		{"population small", true, 8, 3},

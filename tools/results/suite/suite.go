@@ -296,7 +296,7 @@ func Standard() []Entry {
 		},
 		{
 			ID: "erlang", Title: "Agreement with queueing theory",
-			Cmd:     []string{"go", "test", "-count=1", "-run", "TestErlang", "-v", "./bench/sim"},
+			Cmd:     []string{"env", "SWARMDESK_LONG=1", "go", "test", "-count=1", "-run", "TestErlang", "-v", "./bench/sim"},
 			Timeout: 30 * time.Minute, OKExit: []int{1},
 			parse: func(dir string, _ *Record, f *Figures) error {
 				l, err := readTestLog("erlang", dir)
