@@ -21,6 +21,11 @@ const (
 	// generator's action lag p99 must reach for the lag to dominate that
 	// tail: half.
 	LagDominance = 0.5
+	// LagFloorMs is the corrected p99, in milliseconds, below which no
+	// tail is judged: a sub-millisecond tail is within every objective,
+	// and a lag of a few hundred microseconds "dominates" a 200 µs
+	// connect without bending anything.
+	LagFloorMs = 1.0
 )
 
 // The sides Saturation.Saturated names.
@@ -203,7 +208,7 @@ func (s *Saturation) Judge(r *Result) {
 	}
 	for _, name := range lagMetrics {
 		l, ok := r.Latency[name]
-		if !ok || l.Count < need || l.P99Ms <= 0 || lag.P99Ms < LagDominance*l.P99Ms {
+		if !ok || l.Count < need || l.P99Ms < LagFloorMs || lag.P99Ms < LagDominance*l.P99Ms {
 			continue
 		}
 		s.LagDominates = append(s.LagDominates, name+".p99")

@@ -102,6 +102,7 @@ func TestLagDominates(t *testing.T) {
 		{"lag just under half", 200, 10 * time.Millisecond, 5 * time.Millisecond, 4900 * time.Microsecond, nil},
 		{"lag a small part", 200, 10 * time.Millisecond, 9 * time.Millisecond, 1 * time.Millisecond, nil},
 		{"too few values", 99, 14 * time.Millisecond, 7 * time.Millisecond, 8 * time.Millisecond, nil},
+		{"a tail under a millisecond", 200, 900 * time.Microsecond, 100 * time.Microsecond, 800 * time.Microsecond, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := lagResult(t, c.n, c.delivery, c.raw, c.lag)
