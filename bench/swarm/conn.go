@@ -236,15 +236,20 @@ func (lp *Loop) connected(l *link, ev uint32) bool {
 	rt := lp.rt
 	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 		soErr, err := unix.GetsockoptInt(int(l.fd), unix.SOL_SOCKET, unix.SO_ERROR)
-		if err == nil {
+		switch {
+		case err == nil && soErr != 0:
+			err = unix.Errno(soErr)
+		case err == nil && ev&unix.EPOLLOUT != 0:
+			// Connected, then closed by the peer before this pass: the
+			// link opens and its read reports the end.
+		case err == nil:
 			err = unix.ECONNREFUSED // a hang-up with no error recorded
-			if soErr != 0 {
-				err = unix.Errno(soErr)
-			}
 		}
-		rt.dialErrors.Add(1)
-		lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, os.NewSyscallError("connect", err)))
-		return false
+		if err != nil {
+			rt.dialErrors.Add(1)
+			lp.drop(l, fmt.Errorf("swarm: dial %s: %w", rt.opts.Addr, os.NewSyscallError("connect", err)))
+			return false
+		}
 	}
 	rt.dialed.Add(1)
 	lp.endConnect(l)
