@@ -226,7 +226,7 @@ func TestStandard(t *testing.T) {
 		"chaos":       `bin/bench run chaos --chaos kill-server:10s --durability sync --duration 20m --out {out}`,
 		"soak":        `go run ./tools/soak --duration 10m --out {out}`,
 		"faults":      `env SWARMDESK_LONG=1 go test -count=1 -run 'Stall|Faults|Healthy|Knee' -v ./bench/runner`,
-		"erlang":      `go test -count=1 -run TestErlang -v ./bench/sim`,
+		"erlang":      `env SWARMDESK_LONG=1 go test -count=1 -run TestErlang -v ./bench/sim`,
 		"sim-speed":   `go test -run '^$' -bench 'PeakHour|Smoke' -benchtime 3x ./bench/sim`,
 		"ten-million": `bin/bench sim ten-million --out {out}`,
 		"plan":        `bin/bench plan peak-hour --out {out}/plan.json`,
