@@ -38,8 +38,10 @@
 // a metric's first record, whose size follows the buckets in use: a few
 // kilobytes where a dense histogram at the default range is about 200 KB.
 // A record costs a few nanoseconds more than in a dense histogram (a
-// binary search over the buckets in use); the interval's cut costs a
-// sixth of what it did with dense buffers (merging and clearing 200 KB
+// binary search over the buckets in use; BenchmarkRecord 40 ns against
+// 35); the interval's cut costs a sixth of what it did with dense buffers
+// (BenchmarkTick, `go test -run '^$' -bench Tick ./bench/record`: 0.92 ms
+// and 4 KB against 5.7 ms and 10 MB, which merged and cleared 200 KB
 // per histogram), and the generator's memory no longer grows by megabytes
 // when the first records of each metric arrive. Each interval histogram is
 // encoded once, by a reports.Encoder that keeps its compressor, for both

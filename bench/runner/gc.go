@@ -13,10 +13,11 @@ import (
 // (decoded frames, the ledger's records: about 3 MB a second at smoke's
 // half load). With Go's default of 100 the heap may grow to twice what is
 // live between collections, and that slack was most of bench's memory per
-// customer. Measured on connections (15,000 idle customers, RSS growth per
-// customer): 3,226 B at 100 before the rest of the diet, then 1,144 B at
-// 50 and 942 B at 35; the generator's CPU on smoke at half load was within
-// its run-to-run spread at 35 and 50, since collections follow the small
+// customer. Measured with `GOGC=N bench run connections` (15,000 idle
+// customers, RSS growth per customer): 3,226 B at 100 before the rest of
+// the diet, then 1,144 B at 50 and 942 B at 35; with `GOGC=N bench run
+// smoke --rate 44` the generator's CPU was 5.92 CPU-s at 50 and 5.63 at
+// 35, within its run-to-run spread, since collections follow the small
 // allocation rate. The embedded server, a child process, keeps its own
 // setting.
 const GeneratorGC = 35

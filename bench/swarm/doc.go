@@ -28,12 +28,14 @@
 // There every action was a lock and an AsyncWrite through gnet's eventfd
 // (a wake-up per action), gnet's loop blocked in epoll_wait outside Go's
 // poller (sysmon spinning to retake its P), and dials went through
-// net.Dial and Enroll on worker goroutines. Measured on the same runs
-// (smoke at rate 44, bench and the server sharing two CPUs, the same
-// refserver): bench's CPU fell from 8.8-9.4 CPU-s to 5.3-5.8 (from 1.4×
+// net.Dial and Enroll on worker goroutines. Measured on the same runs,
+// alternating the two builds (`bench run smoke --rate 44 --no-pin`, and
+// the bench built at f72bcfe with the same arguments, against the same
+// refserver; system calls by `perf stat -e raw_syscalls:sys_enter -p PID`): bench's CPU fell from 8.8-9.4 CPU-s to 5.3-5.8 (from 1.4×
 // the server's to 0.9×), its action lag p99 from 3-6 ms to 1-2 ms, its
 // peak RSS from 103 MiB to 47 MiB, and its system calls from 1.47 million
-// to under 0.67 million a run; BenchmarkTimerLag's p50 from 541 µs (Go
+// to under 0.67 million a run; BenchmarkTimerLag's p50 (`go test -run '^$'
+// -bench TimerLag -benchtime 3000x ./bench/swarm`) from 541 µs (Go
 // timers) to 44 µs. Both were measured before one was kept: gnet gives a
 // client no way to run timers on its loop (its OnTick runs elsewhere), and
 // the timer hop was the cost.

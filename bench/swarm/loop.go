@@ -42,7 +42,6 @@ type Loop struct {
 	armed  time.Time    // scenario time the timerfd is set for; zero if unset
 	msgs   [32]wire.Msg // decode targets, by type, reused
 	open   atomic.Int64 // links open
-	fired  atomic.Uint64
 	maxLag atomic.Int64 // worst timer lateness seen, wall ns
 
 	// bytesIn and bytesOut count the frames' bytes over TCP.
@@ -66,7 +65,9 @@ func newLoop(rt *Runtime, idx int) (*Loop, error) {
 		return nil, err
 	}
 	lp := &Loop{rt: rt, idx: idx, ep: ep}
-	lp.rbuf = make([]byte, readBuf)
+	if rt.poll == nil {
+		lp.rbuf = make([]byte, readBuf) // poll links read through fasthttp
+	}
 	return lp, nil
 }
 
@@ -229,7 +230,6 @@ func (lp *Loop) fire() bool {
 		if lag := lp.rt.wall(now.Sub(e.at)); int64(lag) > lp.maxLag.Load() {
 			lp.maxLag.Store(int64(lag))
 		}
-		lp.fired.Add(1)
 		e.a.Timer(e.token)
 	}
 	return len(lp.heap) > 0 && !lp.heap[0].at.After(now)
