@@ -352,10 +352,10 @@ func (r *Recorder) Result(run reports.Run) (*reports.Result, error) {
 	for _, m := range Metrics() {
 		var l reports.Latency
 		var err error
-		if l.Summary, err = summarize(t.hist[m][0]); err != nil {
+		if l.Summary, err = r.summarize(t.hist[m][0]); err != nil {
 			return nil, fmt.Errorf("result: %s: %w", m, err)
 		}
-		if l.Raw, err = summarize(t.hist[m][1]); err != nil {
+		if l.Raw, err = r.summarize(t.hist[m][1]); err != nil {
 			return nil, fmt.Errorf("result: %s raw: %w", m, err)
 		}
 		l.OutOfRange = t.outOfRange[m]
@@ -367,7 +367,7 @@ func (r *Recorder) Result(run reports.Run) (*reports.Result, error) {
 	a.LateBoundMs = float64(r.cfg.LateBound) / float64(time.Millisecond)
 	a.MaxLateFraction = r.cfg.MaxLateFraction
 	var err error
-	if a.Lag, err = summarize(t.lag); err != nil {
+	if a.Lag, err = r.summarize(t.lag); err != nil {
 		return nil, fmt.Errorf("result: lag: %w", err)
 	}
 	if scheduled := a.Started + a.Dropped; scheduled > 0 {
@@ -430,7 +430,7 @@ func (r *Recorder) fillAgents(ag *reports.Agents) error {
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
-		s, err := summarize(h)
+		s, err := r.summarize(h)
 		if err != nil {
 			return fmt.Errorf("agent reply at %d chats: %w", chats, err)
 		}
@@ -441,40 +441,13 @@ func (r *Recorder) fillAgents(ag *reports.Agents) error {
 
 // summarize summarises a sparse histogram the way reports summarises the
 // histograms it reads: from the dense histogram its encoding decodes to, so
-// a result's figures are exactly those any reader recomputes. An empty
-// histogram's summary is the one of the first empty histogram of its
-// geometry: most metrics of a run record nothing, and each encoding
-// allocates a compressor of about a megabyte.
-func summarize(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
-	if p.TotalCount() != 0 {
-		return encodeSummary(p)
-	}
-	g := geometry{p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures()}
-	if s, ok := emptySummaries.Load(g); ok {
-		return s.(reports.Summary), nil
-	}
-	s, err := encodeSummary(p)
-	if err == nil {
-		emptySummaries.Store(g, s)
-	}
-	return s, err
-}
-
-// geometry is what an empty histogram's encoding depends on.
-type geometry struct{ lowest, highest, digits int64 }
-
-// emptySummaries holds summarize's empty summary of each geometry.
-var emptySummaries sync.Map
-
-// encodeSummary is summarize without the shortcut for an empty histogram.
-func encodeSummary(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
-	enc, err := p.Encode()
-	if err != nil {
-		return reports.Summary{}, fmt.Errorf("encode histogram: %w", err)
-	}
+// a result's figures are exactly those any reader recomputes. It encodes
+// with the Recorder's Encoder; the caller holds r.mu.
+func (r *Recorder) summarize(p *hdrhistogram.PackedHistogram) (reports.Summary, error) {
+	enc := r.enc.Encode(p)
 	h, err := hdrhistogram.Decode(enc)
 	if err != nil {
 		return reports.Summary{}, fmt.Errorf("decode histogram: %w", err)
 	}
-	return reports.NewSummaryEncoded(h, enc), nil
+	return reports.NewSummaryEncoded(h, enc), nil // copies enc
 }

@@ -876,23 +876,30 @@ func TestTickBoundaries(t *testing.T) {
 	}
 }
 
-// TestSummarizeEmpty: the shortcut for an empty histogram gives what
-// encoding it gives, for each geometry, and for a histogram emptied by a
-// reset as for a new one.
+// TestSummarizeEmpty: an empty histogram's summary, through the
+// Recorder's reused encoder, is the one the library's own encoding gives,
+// for each geometry, and for a histogram emptied by a reset as for a new
+// one.
 func TestSummarizeEmpty(t *testing.T) {
-	for _, g := range []geometry{{1000, int64(time.Hour), 3}, {1, 1_000_000, 2}} {
+	r := &Recorder{}
+	for _, g := range []struct{ lowest, highest, digits int64 }{{1000, int64(time.Hour), 3}, {1, 1_000_000, 2}} {
 		for _, reset := range []bool{false, true} {
 			p := hdrhistogram.NewPacked(g.lowest, g.highest, int(g.digits))
 			if reset {
 				_ = p.RecordValue(g.lowest * 7)
 				p.Reset()
 			}
-			want, err := encodeSummary(p)
+			enc, err := p.Encode() // the library's own encoding
 			if err != nil {
 				t.Fatal(err)
 			}
-			for range 2 { // computed, then remembered
-				if got, err := summarize(p); err != nil || got != want {
+			h, err := hdrhistogram.Decode(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reports.NewSummaryEncoded(h, enc)
+			for range 2 { // with a fresh encoder, then a reused one
+				if got, err := r.summarize(p); err != nil || got != want {
 					t.Errorf("geometry %+v reset %v: summarize = %+v, %v; want %+v", g, reset, got, err, want)
 				}
 			}
@@ -900,7 +907,7 @@ func TestSummarizeEmpty(t *testing.T) {
 	}
 	full := hdrhistogram.NewPacked(1000, int64(time.Hour), 3)
 	_ = full.RecordValue(5000)
-	if s, err := summarize(full); err != nil || s.Count != 1 {
+	if s, err := r.summarize(full); err != nil || s.Count != 1 {
 		t.Errorf("summarize of one value = %+v, %v", s, err)
 	}
 }
